@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+# Sourced by init: find the test bed's devices by vendor:device and position
+# (never by slot), bind the exporters to vfio-pci and export their addresses to
+# the tests as VFIO_DMABUF_* variables. QEMU ids come from the kernel command
+# line (testbed.ids=exporter:ivshmem0,hotplug:hotplug0), set by scripts/vm.py.
+
+# pci_find VENDOR DEVICE ROOT|BRIDGE: BDFs of matching devices on the root bus
+# or behind a bridge.
+pci_find() {
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "0x$1" ] && [ "$(cat "$d/device")" = "0x$2" ] || continue
+		parent=$(basename "$(dirname "$(readlink -f "$d")")")
+		case "$3:$parent" in
+		root:pci*|bridge:0000:*) basename "$d" ;;
+		esac
+	done
+}
+
+bind_vfio() {
+	[ -n "$1" ] || return 0
+	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override"
+	[ -e "/sys/bus/pci/devices/$1/driver" ] && echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
+	echo "$1" >/sys/bus/pci/drivers_probe
+}
+
+testbed_setup() {
+	ids=
+	for arg in $(cat /proc/cmdline); do
+		case "$arg" in testbed.ids=*) ids=$(echo "${arg#testbed.ids=}" | tr ',' ' ') ;; esac
+	done
+	for kv in $ids; do
+		case "$kv" in
+		exporter:*) export VFIO_DMABUF_EXPORTER_ID=${kv#*:} ;;
+		hotplug:*) export VFIO_DMABUF_HOTPLUG_ID=${kv#*:} ;;
+		esac
+	done
+
+	export VFIO_DMABUF_EXPORTER=$(pci_find 1af4 1110 root | head -n1)
+	export VFIO_DMABUF_HOTPLUG=$(pci_find 1af4 1110 bridge | head -n1)
+	export VFIO_DMABUF_BIG=$(pci_find 1b36 0005 root | head -n1)
+	set -- $(pci_find 1234 11e8 root)
+	export VFIO_DMABUF_IMPORTER=$1 VFIO_DMABUF_IMPORTER2=$2
+	[ -c /dev/ttyS2 ] && export VFIO_DMABUF_VMCTL=/dev/ttyS2
+
+	for bdf in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG; do
+		bind_vfio "$bdf"
+	done
+	env | grep '^VFIO_DMABUF_' | sort | sed 's/^/TESTBED: /'
+}

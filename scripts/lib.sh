@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the harness scripts. Sourced, not run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+TREE=$BUILD/linux          # git tree: pristine base + one commit per patch
+OBJ=$BUILD/obj             # kernel object directory (make O=)
+OUT=$BUILD/out             # logs and results of the last run
+PATCHES=$TOP/patches
+JOBS=${JOBS:-$(nproc)}
+
+# Identity for the throwaway commits of the build tree when git has none.
+export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-$(git config user.name 2>/dev/null || echo testbed)}
+export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-$(git config user.email 2>/dev/null || echo testbed@localhost)}
+export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-$GIT_AUTHOR_NAME}
+export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-$GIT_AUTHOR_EMAIL}
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+info() { printf '    %s\n' "$*" >&2; }
+warn() { printf '\033[1;33mWARNING: %s\033[0m\n' "$*" >&2; }
+die()  { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# Run a long command, printing a dot every 10 s so a terminal never goes silent,
+# with its output in a log file that is shown (tail) if it fails.
+run_logged() {
+	local log=$1; shift
+	local start=$SECONDS
+	"$@" >"$log" 2>&1 &
+	local pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 10
+		kill -0 "$pid" 2>/dev/null && printf '    ... %ds\n' $((SECONDS - start)) >&2
+	done
+	if ! wait "$pid"; then
+		tail -n 40 "$log" >&2
+		die "failed: $* (full log: $log)"
+	fi
+	info "done in $((SECONDS - start))s (log: $log)"
+}
+
+base_version() { grep -v '^#' "$TOP/config/base-version" | head -n1; }
+
+# Hash of the series as committed in patches/: tells whether the tree is stale.
+series_hash() {
+	find "$PATCHES" -name '*.patch' -print0 | sort -z | xargs -0 -r cat | sha256sum | cut -d' ' -f1
+}
