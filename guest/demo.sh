@@ -1,20 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The feature, walked through as a VMM developer would, one narrated step per
-# line. Steps whose pieces are not in the series yet say so plainly.
-n=0
-say() { n=$((n + 1)); echo "DEMO step $n: $*"; }
+# line (the steps are printed by the series' vfio_dmabuf_demo).
+#
+# Pass 1 exports the ivshmem BAR, backed by a host file, so the data can be
+# checked from the host too. ivshmem has no FLR, so pass 2 walks the same
+# way through the nvme controller memory buffer, which has.
 demo=/kselftest/vfio/vfio_dmabuf_demo
-
-say "bind the ivshmem device $VFIO_DMABUF_EXPORTER to vfio-pci: driver is $(basename "$(readlink /sys/bus/pci/devices/$VFIO_DMABUF_EXPORTER/driver)"), IOMMU group $(basename "$(readlink /sys/bus/pci/devices/$VFIO_DMABUF_EXPORTER/iommu_group)")"
-say "BAR2 of $VFIO_DMABUF_EXPORTER: $(sed -n 3p /sys/bus/pci/devices/$VFIO_DMABUF_EXPORTER/resource)"
-if [ -x "$demo" ]; then
-	exec "$demo"
+if [ ! -x "$demo" ]; then
+	echo "DEMO: NOT THERE YET: the series has no vfio_dmabuf_demo"
+	exit 1
 fi
-for s in "export two ranges of BAR2 as one dma-buf" \
-	 "import it from the edu peer, DMA a pattern, verify it byte for byte and from the host" \
-	 "clear memory decode: the importer is notified and cannot map" \
-	 "set decode again and DMA again" \
-	 "FLR, then close the device: the buffer is dead"; do
-	say "$s: NOT THERE YET (the series has no dma-buf export and no test importer yet)"
-done
+cd "$(dirname "$demo")" || exit 1
+
+echo "DEMO pass 1: exporter $VFIO_DMABUF_EXPORTER (ivshmem, BAR2 backed by host file of $VFIO_DMABUF_EXPORTER_ID), importer $VFIO_DMABUF_IMPORTER (edu)"
+"$demo" || exit 1
+
+[ -n "$VFIO_DMABUF_RESETTABLE" ] || exit 0
+echo "DEMO pass 2: exporter $VFIO_DMABUF_RESETTABLE (nvme controller memory buffer as BAR2, with FLR), importer $VFIO_DMABUF_IMPORTER (edu)"
+VFIO_DMABUF_EXPORTER=$VFIO_DMABUF_RESETTABLE VFIO_DMABUF_EXPORTER_ID= "$demo"

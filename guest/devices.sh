@@ -38,11 +38,12 @@ testbed_setup() {
 	export VFIO_DMABUF_EXPORTER=$(pci_find 1af4 1110 root | head -n1)
 	export VFIO_DMABUF_HOTPLUG=$(pci_find 1af4 1110 bridge | head -n1)
 	export VFIO_DMABUF_BIG=$(pci_find 1b36 0005 root | head -n1)
+	export VFIO_DMABUF_RESETTABLE=$(pci_find 1b36 0010 root | head -n1)
 	set -- $(pci_find 1234 11e8 root)
 	export VFIO_DMABUF_IMPORTER=$1 VFIO_DMABUF_IMPORTER2=$2
 	[ -c /dev/ttyS2 ] && export VFIO_DMABUF_VMCTL=/dev/ttyS2
 
-	for bdf in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG; do
+	for bdf in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE; do
 		bind_vfio "$bdf"
 	done
 	env | grep '^VFIO_DMABUF_' | sort | sed 's/^/TESTBED: /'

@@ -26,6 +26,10 @@ else
 	install -m 744 "$SELFTESTS/run_kselftest.sh" "$KST/"
 	: >"$KST/kselftest-list.txt"
 fi
+# A test module that failed to build would turn its tests into skips: refuse.
+if [ -d "$SELFTESTS/vfio/dmabuf_importer" ] && [ ! -f "$KST/vfio/vfio_dmabuf_importer.ko" ]; then
+	die "vfio_dmabuf_importer.ko was not built (see $BUILD/kselftest.log)"
+fi
 # The test bed's own sanity checks run first, as a collection of their own.
 cp -r "$TOP/guest/testbed" "$KST/testbed"
 { echo "testbed:testbed.sh"; cat "$KST/kselftest-list.txt"; } >"$KST/list.tmp"

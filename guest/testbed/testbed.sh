@@ -14,9 +14,9 @@ driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)
 group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group" 2>/dev/null)" 2>/dev/null; }
 present() { [ -n "$1" ] && [ -d "/sys/bus/pci/devices/$1" ]; }
 
-devices="EXPORTER HOTPLUG BIG IMPORTER IMPORTER2"
+devices="EXPORTER HOTPLUG BIG RESETTABLE IMPORTER IMPORTER2"
 ktap_print_header
-ktap_set_plan 12
+ktap_set_plan 13
 
 for v in $devices; do
 	eval bdf=\$VFIO_DMABUF_$v
@@ -25,13 +25,14 @@ for v in $devices; do
 done
 
 bound() {
-	for b in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG; do
+	for b in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE; do
 		d=$(driver_of "$b")
 		ktap_print_msg "$b driver: ${d:-none}"
 		[ "$d" = vfio-pci ] || return 1
 		[ -n "$(group_of "$b")" ] && [ -c "/dev/vfio/$(group_of "$b")" ] || return 1
 	done
-	[ -n "$VFIO_DMABUF_EXPORTER" ] && [ -n "$VFIO_DMABUF_HOTPLUG" ] && [ -n "$VFIO_DMABUF_BIG" ]
+	[ -n "$VFIO_DMABUF_EXPORTER" ] && [ -n "$VFIO_DMABUF_HOTPLUG" ] && [ -n "$VFIO_DMABUF_BIG" ] &&
+		[ -n "$VFIO_DMABUF_RESETTABLE" ]
 }
 ktap_test_result "exporters_bound_to_vfio_pci" bound
 
@@ -45,7 +46,7 @@ own_groups() {
 		[ "$(ls "/sys/kernel/iommu_groups/$g/devices" | wc -l)" = 1 ] || return 1
 		groups="$groups $g"
 	done
-	[ "$(echo $groups | tr ' ' '\n' | sort -u | wc -l)" = 5 ]
+	[ "$(echo $groups | tr ' ' '\n' | sort -u | wc -l)" = 6 ]
 }
 ktap_test_result "each_device_in_own_iommu_group" own_groups
 
