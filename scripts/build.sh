@@ -16,7 +16,7 @@ fi
 # Reproducible version strings, so that ccache hits across rebuilds.
 export KBUILD_BUILD_TIMESTAMP="@946684800" KBUILD_BUILD_USER=testbed KBUILD_BUILD_HOST=testbed
 
-step "building the kernel ($JOBS jobs, CC=$cc); 6-7 minutes from scratch, less with ccache"
+step "building the kernel ($JOBS jobs, CC=$cc); about 10 minutes from scratch on 2 cores, a few with ccache"
 run_logged "$BUILD/build.log" \
 	make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$cc" -j"$JOBS" bzImage modules
 step "installing kernel headers"
