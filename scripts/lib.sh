@@ -25,6 +25,7 @@ die()  { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 run_logged() {
 	local log=$1; shift
 	local start=$SECONDS
+	mkdir -p "$(dirname "$log")"
 	"$@" >"$log" 2>&1 &
 	local pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
