@@ -4,6 +4,7 @@
 # check on a posted series, run here first. Prints one line per gate (findings,
 # pass/fail) and exits non-zero if any gate fails.
 # Usage: check.sh [GATE...]     gate numbers, default all: 1 2 3 4 5 6 7 8 9
+#        (./testbed check [GATE...] installs the tools first; make check)
 #
 # The series is pristine..HEAD of build/linux (see tree.sh), the patches are
 # patches/ without the cover letter.
@@ -34,8 +35,8 @@
 # "New" compares against the same check on the pristine base: a finding is
 # keyed by file, message and the text of the line it points at (not its
 # number, so moved code matches), repeats of one location (a header seen from
-# several .c files) count once, and the count per key must not grow. The base results are cached in build/check/base/ per base commit,
-# config and tool versions.
+# several .c files) count once, and the count per key must not grow. The base
+# results are cached in build/check/base/ per base commit, config and tools.
 #
 # The developer's tree and objects are not touched: the commits are checked
 # out in a detached worktree of build/linux (build/check-wt) and built in
@@ -139,6 +140,8 @@ wt_checkout() { # REV
 		git -C "$TREE" worktree add -f -q --detach "$WT" "$1" || die "git worktree add $WT failed"
 	fi
 	git -C "$WT" checkout -q -f --detach "$1" || die "cannot check out $1 in $WT"
+	# what the kselftest build leaves in the sources (test modules)
+	git -C "$WT" clean -fdxq -- tools/testing/selftests
 }
 subject() { git -C "$TREE" log -1 --format='%h %s' "$1"; }
 py() { python3 "$CK/helper.py" "$@"; }
@@ -266,12 +269,15 @@ def cmd_checkpatch(allow_file, raw):
         allow.append({"no": no, "type": t, "file": parts[1], "msg": parts[2], "used": 0})
     head = re.compile(r"^(ERROR|WARNING|CHECK):([A-Z0-9_]+): (.*)$")
     loc = re.compile(r"^#\d+: (?:FILE: (.+?):\d+:)?")
-    finds, patch, cur = [], None, None
+    finds, patch, cur, unfinished = [], None, None, set()
     for line in open(raw, errors="replace"):
         line = ANSI.sub("", line.rstrip("\n"))
         if line.startswith("### "):
             patch = line[4:]
+            unfinished.add(patch)
             continue
+        if line.startswith("total: "):
+            unfinished.discard(patch)
         m = head.match(line)
         if m:
             cur = {"patch": patch, "level": m[1], "type": m[2], "msg": m[3], "file": "-"}
@@ -297,9 +303,12 @@ def cmd_checkpatch(allow_file, raw):
     for a in allow:
         if not a["used"]:
             print(f"note: unused entry {os.path.basename(allow_file)}:{a['no']}: {a['type']} | {a['file']} | {a['msg']}")
-    fails = n["ERROR"] + n["WARNING"] + n["CHECK"] - allowed + bad
+    for p in sorted(unfinished):
+        print(f"FAIL: {p}: checkpatch did not finish (no 'total:' line)")
+    fails = n["ERROR"] + n["WARNING"] + n["CHECK"] - allowed + bad + len(unfinished)
     print(f"RESULT {fails} {n['ERROR']} errors, {n['WARNING']} warnings, {n['CHECK']} checks ({allowed} allowed)"
-          + (f", {bad} bad allow entries" if bad else ""))
+          + (f", {bad} bad allow entries" if bad else "")
+          + (f", checkpatch failed on {len(unfinished)} patch(es)" if unfinished else ""))
     return 1 if fails else 0
 
 SPHINX_DIRECTIVES = """kernel-doc kernel-include kernel-abi kernel-feat kernel-figure kernel-image
@@ -381,7 +390,9 @@ if sel 1; then
 	for p in "${PF[@]}"; do
 		info "${p##*/}"
 		echo "### ${p##*/}" >>"$raw"
-		(cd "$TREE" && perl scripts/checkpatch.pl --strict --show-types --color=never "$p") >>"$raw" 2>&1
+		# (from a directory and HOME without a personal .checkpatch.conf)
+		(cd "$CK" && HOME=$CK perl "$TREE/scripts/checkpatch.pl" --strict --show-types \
+			--color=never "$p") >>"$raw" 2>&1
 	done
 	{ echo "checkpatch --strict on ${#PF[@]} patch(es); allow file: $ALLOW"; echo; } >"$log"
 	if py checkpatch "$ALLOW" "$raw" >>"$log"; then r=pass; else r=fail; fi
@@ -564,14 +575,14 @@ if sel 2; then
 		sed -n 's@^tools/testing/selftests/\([^/]*\)/.*@\1@p' | sort -u)
 	build_kselftests() { # LABEL
 		local t targets=() blog s
-		for t in "${KST[@]}"; do [ -d "$WT/tools/testing/selftests/$t" ] && targets+=("$t"); done
+		for t in "${KST[@]}"; do
+			[ -n "$(git -C "$WT" ls-tree HEAD -- "tools/testing/selftests/$t")" ] && targets+=("$t")
+		done
 		[ ${#targets[@]} -gt 0 ] || return 0
 		builds=$((builds + 1))
 		blog=$CK/build-kselftest-$builds.log
 		: >"$blog"
 		s=$SECONDS
-		# test modules are built in the source directory: start clean
-		git -C "$WT" clean -fdxq -- tools/testing/selftests
 		rm -rf "$CK/kselftest"
 		if kmake "$O_TEST" "$blog" headers_install &&
 		   run_bg "$blog" nice -n 19 make -C "$WT/tools/testing/selftests" TARGETS="${targets[*]}" \
