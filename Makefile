@@ -1,18 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 # Verbs for developers; each is a thin wrapper around ./testbed.
 #   make demo     build, boot, walk through the feature
-#   make test     build, boot, run all kselftests (TESTS=collection:test,... for some)
+#   make test     what CI runs: vmtest, then check
+#   make vmtest   build, boot, run the kselftests (TESTS=collection:test,... for some)
 #   make build    kernel + initramfs only
 #   make export   regenerate patches/ from build/linux
 #   make check    upstream-readiness gates
 #   make reset-tree  throw away local work in build/linux and re-apply patches/
 #   make clean    remove build/ (keeps ccache)
 
-.PHONY: demo test build export check reset-tree clean
-demo test build:
-	./testbed $@ $(TESTS)
-export check:
+.PHONY: demo test vmtest build export check reset-tree clean
+demo test build export check:
 	./testbed $@
+vmtest:
+	./testbed $@ $(TESTS)
 reset-tree:
 	rm -f build/linux/.git/series-applied
 	cd build/linux && git am --abort 2>/dev/null; git reset -q --hard && git checkout -q -B series pristine

@@ -16,8 +16,9 @@
 #                kselftest targets the series touches build (with their test
 #                modules) against it; the whole series also builds with
 #                config/no-p2p.config (no P2PDMA, no dma-buf), and each variant
-#                keeps its options after the build. Incremental builds (ccache,
-#                one object directory per config): 10-60 s per prefix and config.
+#                keeps its options after the build. Incremental builds, one
+#                object directory per config, the variants seeded from the test
+#                build (seed_obj): 10-60 s per prefix and config.
 #  3 sparse      make C=2 over drivers/vfio/ and drivers/pci/p2pdma.o (test
 #                config): no warning that the pristine base does not have.
 #  4 W=1         make W=1 over the same: no new warning.
@@ -39,18 +40,19 @@
 # results are cached in build/check/base/ per base commit, config and tools.
 #
 # The developer's tree and objects are not touched: the commits are checked
-# out in a detached worktree of build/linux (build/check-wt) and built in
-# build/obj-check, obj-modular, obj-nop2p (base: obj-base). Every build runs
-# under nice -n 19 with ccache. Logs: build/check/.
+# out in a detached worktree of build/linux (build/check/linux) and built in
+# build/check/obj-test, obj-modular, obj-nop2p (base: obj-base). Every build
+# runs under nice -n 19 with ccache, which the test build shares. Logs:
+# build/check/.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 CK=$BUILD/check
-WT=$BUILD/check-wt
-O_TEST=$BUILD/obj-check
-O_MOD=$BUILD/obj-modular
-O_NOP2P=$BUILD/obj-nop2p
-O_BASE=$BUILD/obj-base
+WT=$CK/linux               # (objects one level below, as for $TREE: see kernel_cc)
+O_TEST=$CK/obj-test
+O_MOD=$CK/obj-modular
+O_NOP2P=$CK/obj-nop2p
+O_BASE=$CK/obj-base
 ALLOW=$TOP/config/checkpatch-allowed.txt
 LINT_TARGETS=(drivers/vfio/ drivers/pci/p2pdma.o)
 LINT_OBJS=(drivers/vfio drivers/pci/p2pdma.o)
@@ -80,16 +82,7 @@ flock -n 9 || die "another check is running on $BUILD"
 renice -n 19 -p $$ >/dev/null 2>&1 || true
 T0=$SECONDS
 
-KCC=gcc
-if command -v ccache >/dev/null; then
-	KCC="ccache gcc"
-	export CCACHE_BASEDIR=$BUILD CCACHE_SLOPPINESS=time_macros,include_file_mtime
-	# kbuild maps the source tree away (-fmacro-prefix-map=$srctree/=), so
-	# the option does not change the object; unhashed, a build/ at another
-	# place (another clone, CI) shares the cache.
-	export CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=*'
-fi
-export KBUILD_BUILD_TIMESTAMP="@946684800" KBUILD_BUILD_USER=testbed KBUILD_BUILD_HOST=testbed
+kernel_cc
 
 # Like run_logged, but appends, returns the status instead of dying, and ticks
 # every 30 s.
@@ -142,6 +135,20 @@ wt_checkout() { # REV
 	git -C "$WT" checkout -q -f --detach "$1" || die "cannot check out $1 in $WT"
 	# what the kselftest build leaves in the sources (test modules)
 	git -C "$WT" clean -fdxq -- tools/testing/selftests
+}
+# A variant's object directory that was never built starts as a copy of the
+# test build's (same worktree, so its dependency files are right) with the
+# variant's own .config put back: kbuild then rebuilds only what the config
+# change and the checkout touch, minutes instead of a cold build, since ccache
+# cannot help a config it has not seen.
+seed_obj() { # OBJ
+	local obj=$1
+	[ ! -e "$obj/include/config/auto.conf" ] && [ -e "$O_TEST/vmlinux" ] || return 0
+	info "seeding ${obj##*/} from ${O_TEST##*/} (once)"
+	cp "$obj/.config" "$CK/.seed-config" && cp "$obj/.config.fragments" "$CK/.seed-fragments" || return 1
+	rm -rf "$obj" && cp -a "$O_TEST" "$obj" || return 1
+	cp "$CK/.seed-config" "$obj/.config"     # newer than auto.conf: syncconfig runs
+	cp "$CK/.seed-fragments" "$obj/.config.fragments"
 }
 subject() { git -C "$TREE" log -1 --format='%h %s' "$1"; }
 py() { python3 "$CK/helper.py" "$@"; }
@@ -261,17 +268,21 @@ def cmd_checkpatch(allow_file, raw):
         if not s or s.startswith("#"):
             continue
         parts = [p.strip() for p in s.split(" | ")]
-        if len(parts) != 4 or not all(parts):
-            print(f"{allow_file}:{no}: not 'TYPE | FILE | MESSAGE | REASON' with a reason: {s}")
+        if len(parts) != 5 or not all(parts):
+            print(f"{allow_file}:{no}: not 'TYPE | FILE | MESSAGE | LINE | REASON' with a reason: {s}")
             bad += 1
             continue
         t = parts[0].split(":")[-1]
-        allow.append({"no": no, "type": t, "file": parts[1], "msg": parts[2], "used": 0})
+        allow.append({"no": no, "type": t, "file": parts[1], "msg": parts[2], "src": parts[3], "used": 0})
     head = re.compile(r"^(ERROR|WARNING|CHECK):([A-Z0-9_]+): (.*)$")
     loc = re.compile(r"^#\d+: (?:FILE: (.+?):\d+:)?")
-    finds, patch, cur, unfinished = [], None, None, set()
+    finds, patch, cur, src_of, unfinished = [], None, None, None, set()
     for line in open(raw, errors="replace"):
         line = ANSI.sub("", line.rstrip("\n"))
+        if src_of is not None and line.startswith("+"):
+            src_of["src"] = " ".join(line[1:].split())   # the line flagged
+            src_of = None
+            continue
         if line.startswith("### "):
             patch = line[4:]
             unfinished.add(patch)
@@ -280,12 +291,14 @@ def cmd_checkpatch(allow_file, raw):
             unfinished.discard(patch)
         m = head.match(line)
         if m:
-            cur = {"patch": patch, "level": m[1], "type": m[2], "msg": m[3], "file": "-"}
+            cur = {"patch": patch, "level": m[1], "type": m[2], "msg": m[3], "file": "-", "src": ""}
             finds.append(cur)
+            src_of = None
             continue
         m = loc.match(line)
         if m and cur is not None:
             cur["file"] = m[1] or "-"
+            src_of = cur if m[1] else None
             cur = None
     n = {"ERROR": 0, "WARNING": 0, "CHECK": 0}
     allowed = 0
@@ -294,20 +307,23 @@ def cmd_checkpatch(allow_file, raw):
         verdict = "FAIL"
         if f["level"] == "CHECK":
             for a in allow:
-                if a["type"] == f["type"] and a["file"] == f["file"] and fnmatch.fnmatchcase(f["msg"], a["msg"]):
+                if (a["type"] == f["type"] and a["file"] == f["file"] and fnmatch.fnmatchcase(f["msg"], a["msg"])
+                        and fnmatch.fnmatchcase(f["src"] or "-", a["src"])):
                     a["used"] += 1
                     verdict = f"allowed ({os.path.basename(allow_file)}:{a['no']})"
                     allowed += 1
                     break
-        print(f"{verdict}: {f['patch']}: {f['level']}:{f['type']}: {f['msg']}  [{f['file']}]")
-    for a in allow:
-        if not a["used"]:
-            print(f"note: unused entry {os.path.basename(allow_file)}:{a['no']}: {a['type']} | {a['file']} | {a['msg']}")
+        print(f"{verdict}: {f['patch']}: {f['level']}:{f['type']}: {f['msg']}  [{f['file']}]"
+              + (f"\n    | {f['src']}" if f["src"] else ""))
+    unused = [a for a in allow if not a["used"]]
+    for a in unused:
+        print(f"FAIL: unused entry {os.path.basename(allow_file)}:{a['no']}: {a['type']} | {a['file']} | {a['msg']} | {a['src']}")
     for p in sorted(unfinished):
         print(f"FAIL: {p}: checkpatch did not finish (no 'total:' line)")
-    fails = n["ERROR"] + n["WARNING"] + n["CHECK"] - allowed + bad + len(unfinished)
+    fails = n["ERROR"] + n["WARNING"] + n["CHECK"] - allowed + bad + len(unfinished) + len(unused)
     print(f"RESULT {fails} {n['ERROR']} errors, {n['WARNING']} warnings, {n['CHECK']} checks ({allowed} allowed)"
           + (f", {bad} bad allow entries" if bad else "")
+          + (f", {len(unused)} unused allow entries" if unused else "")
           + (f", checkpatch failed on {len(unfinished)} patch(es)" if unfinished else ""))
     return 1 if fails else 0
 
@@ -446,6 +462,7 @@ lint_run() { # OBJ DIR
 	local obj=$1 d=$2 o
 	mkdir -p "$d"
 	rm -f "$d/build.log" "$d/sparse.log" "$d/w1.log"
+	[ "$obj" = "$O_TEST" ] || seed_obj "$obj"
 	info "building ${LINT_TARGETS[*]}"
 	kmake "$obj" "$d/build.log" "${LINT_TARGETS[@]}" || return 1
 	info "sparse (C=2)"
@@ -490,37 +507,6 @@ base_key() { # PART
 	} | sha256sum | cut -c1-16
 }
 
-# --- baseline for 3, 4, 5 on the pristine base -----------------------------
-BASE_LINT_OK= BASE_COCCI_OK=
-if sel 3 || sel 4 || sel 5; then
-	kl=$(base_key lint) kc=$(base_key cocci)
-	if { sel 3 || sel 4; } && [ "$(cat "$CK/base/lint.key" 2>/dev/null)" = "$kl" ]; then BASE_LINT_OK=1; fi
-	if sel 5 && [ "$(cat "$CK/base/cocci.key" 2>/dev/null)" = "$kc" ]; then BASE_COCCI_OK=1; fi
-	if { { sel 3 || sel 4; } && [ -z "$BASE_LINT_OK" ]; } || { sel 5 && [ -z "$BASE_COCCI_OK" ]; }; then
-		step "baseline: sparse, W=1, coccicheck on the pristine base (cached afterwards)"
-		t=$SECONDS
-		wt_checkout "$BASE"
-		if { sel 3 || sel 4; } && [ -z "$BASE_LINT_OK" ]; then
-			rm -f "$CK/base/lint.key"
-			if lint_run "$O_BASE" "$CK/base"; then
-				echo "$kl" >"$CK/base/lint.key"
-				BASE_LINT_OK=1
-			else
-				warn "the baseline lint build failed (see $CK/base/)"
-			fi
-		fi
-		if sel 5 && [ -z "$BASE_COCCI_OK" ]; then
-			rm -f "$CK/base/cocci.key"
-			cocci_run "$O_BASE" "$CK/base"
-			echo "$kc" >"$CK/base/cocci.key"
-			BASE_COCCI_OK=1
-		fi
-		info "baseline done in $((SECONDS - t))s"
-	else
-		info "baseline: cached in $CK/base/"
-	fi
-fi
-
 # --- 2: bisectability -------------------------------------------------------
 if sel 2; then
 	step "gate 2: every prefix builds (test and modular config), the series without P2P"
@@ -539,6 +525,7 @@ if sel 2; then
 		blog=$CK/build-$cfg-$builds.log
 		: >"$blog"
 		s=$SECONDS
+		[ "$obj" = "$O_TEST" ] || seed_obj "$obj" >>"$blog" 2>&1
 		if kmake "$obj" "$blog" vmlinux modules; then
 			bad=$( [ $# = 0 ] || config_mismatch "$obj" "$@")
 			if [ -z "$bad" ]; then
@@ -597,6 +584,36 @@ if sel 2; then
 		fails=$((fails + 1))
 		return 1
 	}
+	# Boot the no-p2p kernel with the test bed's initramfs (its kselftests
+	# are userspace and run on any kernel) and run vfio_dmabuf_test there:
+	# support.matches_kconfig must pass (PROBE and GET fail with ENOTTY and
+	# create nothing), nothing may fail and the console must stay clean.
+	boot_no_p2p() {
+		local blog=$CK/boot-no-p2p.log out=$CK/vm-no-p2p s=$SECONDS tip_time
+		builds=$((builds + 1))
+		: >"$blog"
+		tip_time=$(git -C "$TREE" log -1 --format=%ct HEAD)
+		if [ ! -f "$BUILD/initramfs.cpio" ] || [ "$(stat -c %Y "$BUILD/initramfs.cpio")" -lt "$tip_time" ]; then
+			info "no initramfs of the current series: building the test kernel and initramfs"
+			"$TOP/scripts/build.sh" >>"$blog" 2>&1 && "$TOP/scripts/initramfs.sh" >>"$blog" 2>&1 ||
+				{ echo "FAIL  no-p2p boot: building the initramfs failed (log: $blog)" >>"$log"
+				  fails=$((fails + 1)); return 1; }
+		fi
+		info "booting the no-p2p kernel: vfio_dmabuf_test there"
+		if kmake "$O_NOP2P" "$blog" bzImage &&
+		   nice -n 19 python3 "$TOP/scripts/vm.py" --kernel "$O_NOP2P/arch/x86/boot/bzImage" \
+			--initrd "$BUILD/initramfs.cpio" --out "$out" --mode test \
+			--tests vfio:vfio_dmabuf_test >>"$blog" 2>&1 &&
+		   grep -qE '^# ok [0-9]+ support\.matches_kconfig$' "$out/ktap.log"; then
+			echo "ok    no-p2p boot: support.matches_kconfig ok, $(tail -n1 "$blog")  ($((SECONDS - s))s)" >>"$log"
+			echo "        $(grep -cE '^# ok [0-9]+ .*# SKIP kernel built without CONFIG_VFIO_PCI_DMABUF' "$out/ktap.log") other tests skip: kernel built without CONFIG_VFIO_PCI_DMABUF" >>"$log"
+			return 0
+		fi
+		echo "FAIL  no-p2p boot: support.matches_kconfig did not pass, or a test failed or the console has a splat (log: $blog)" >>"$log"
+		grep -hE '^# (not ok|ok [0-9]+ support)|FAILED' "$out/ktap.log" "$blog" 2>/dev/null | head -n 20 | sed 's/^/        /' >>"$log"
+		fails=$((fails + 1))
+		return 1
+	}
 	MODF=$TOP/config/modular.config NOPF=$TOP/config/no-p2p.config
 	k=0
 	for c in "${pre[@]}"; do
@@ -616,9 +633,44 @@ if sel 2; then
 		fi
 	done
 	reconfigure_if_needed no-p2p "$O_NOP2P" "$NOPF"
-	build_one no-p2p "$O_NOP2P" "tip $(subject "${pre[-1]}")" "$TOP/config/testbed.config" "$NOPF"
-	result 2 "$fails of $builds builds fail" "$([ "$fails" = 0 ] && echo pass || echo fail)" "$log"
+	boot=
+	if build_one no-p2p "$O_NOP2P" "tip $(subject "${pre[-1]}")" "$TOP/config/testbed.config" "$NOPF" &&
+	   [ -n "$(git -C "$WT" ls-tree HEAD -- tools/testing/selftests/vfio/vfio_dmabuf_test.c)" ]; then
+		boot_no_p2p && boot=", the no-p2p kernel says ENOTTY" || boot=", the no-p2p boot FAILS"
+	fi
+	result 2 "$fails of $builds builds fail$boot" "$([ "$fails" = 0 ] && echo pass || echo fail)" "$log"
 	SECS[2]=$((SECONDS - t))
+fi
+
+# --- baseline for 3, 4, 5 on the pristine base -----------------------------
+BASE_LINT_OK= BASE_COCCI_OK=
+if sel 3 || sel 4 || sel 5; then
+	kl=$(base_key lint) kc=$(base_key cocci)
+	if { sel 3 || sel 4; } && [ "$(cat "$CK/base/lint.key" 2>/dev/null)" = "$kl" ]; then BASE_LINT_OK=1; fi
+	if sel 5 && [ "$(cat "$CK/base/cocci.key" 2>/dev/null)" = "$kc" ]; then BASE_COCCI_OK=1; fi
+	if { { sel 3 || sel 4; } && [ -z "$BASE_LINT_OK" ]; } || { sel 5 && [ -z "$BASE_COCCI_OK" ]; }; then
+		step "baseline: sparse, W=1, coccicheck on the pristine base (cached afterwards)"
+		t=$SECONDS
+		wt_checkout "$BASE"
+		if { sel 3 || sel 4; } && [ -z "$BASE_LINT_OK" ]; then
+			rm -f "$CK/base/lint.key"
+			if lint_run "$O_BASE" "$CK/base"; then
+				echo "$kl" >"$CK/base/lint.key"
+				BASE_LINT_OK=1
+			else
+				warn "the baseline lint build failed (see $CK/base/)"
+			fi
+		fi
+		if sel 5 && [ -z "$BASE_COCCI_OK" ]; then
+			rm -f "$CK/base/cocci.key"
+			cocci_run "$O_BASE" "$CK/base"
+			echo "$kc" >"$CK/base/cocci.key"
+			BASE_COCCI_OK=1
+		fi
+		info "baseline done in $((SECONDS - t))s"
+	else
+		info "baseline: cached in $CK/base/"
+	fi
 fi
 
 if [ -n "$need_wt" ]; then
@@ -792,17 +844,19 @@ fi
 # --- summary -----------------------------------------------------------------------
 step "summary ($N patch(es); $(((SECONDS - T0) / 60))m$(((SECONDS - T0) % 60))s)"
 printf '%-2s %-28s %-6s %s\n' "#" gate result findings
-rc=0
+rc=0 np=0 nf=0 ns=0
 for g in "${GATES[@]}"; do
 	if [ -z "${RES[$g]:-}" ]; then
 		printf '%-2s %-28s %-6s %s\n' "$g" "${NAME[$g]}" skip "-"
+		ns=$((ns + 1))
 		continue
 	fi
-	[ "${RES[$g]}" = pass ] || rc=1
+	if [ "${RES[$g]}" = pass ]; then np=$((np + 1)); else rc=1 nf=$((nf + 1)); fi
 	printf '%-2s %-28s %-6s %s\n' "$g" "${NAME[$g]}" "$([ "${RES[$g]}" = pass ] && echo pass || echo FAIL)" "${FIND[$g]}"
 done
 echo "logs:"
 for g in "${GATES[@]}"; do
 	[ -n "${LOGF[$g]:-}" ] && printf '  %s %s%s\n' "$g" "${LOGF[$g]}" "${SECS[$g]:+ (${SECS[$g]}s)}"
 done
+echo "gates: $np passed, $nf failed, $ns skipped"
 exit $rc

@@ -39,6 +39,24 @@ run_logged() {
 	info "done in $((SECONDS - start))s (log: $log)"
 }
 
+# Set KCC, the compiler for kernel builds: "ccache gcc" when ccache is
+# installed. Every kernel object directory sits one level below the directory
+# of its source tree (build/obj next to build/linux, build/check/obj-* next to
+# build/check/linux), so that with paths made relative to $BUILD the compiler
+# command lines of the test build and of check.sh's builds are the same and
+# share the cache. -fmacro-prefix-map holds the absolute source path but maps
+# it away, so it does not change the object and is left out of the hash.
+kernel_cc() {
+	KCC=gcc
+	if command -v ccache >/dev/null; then
+		KCC="ccache gcc"
+		export CCACHE_BASEDIR=$BUILD CCACHE_SLOPPINESS=time_macros,include_file_mtime
+		export CCACHE_IGNOREOPTIONS='-fmacro-prefix-map=*'
+	fi
+}
+# Reproducible version strings, so that ccache hits across rebuilds.
+export KBUILD_BUILD_TIMESTAMP="@946684800" KBUILD_BUILD_USER=testbed KBUILD_BUILD_HOST=testbed
+
 base_version() { grep -v '^#' "$TOP/config/base-version" | head -n1; }
 
 # Hash of the series as committed in patches/: tells whether the tree is stale.
