@@ -5,15 +5,17 @@
 #   make vmtest   build, boot, run the kselftests (TESTS=collection:test,... for some)
 #   make build    kernel + initramfs only
 #   make export   regenerate patches/ from build/linux
-#   make check    upstream-readiness gates
+#   make check    upstream-readiness gates (GATES="1 9" for some)
 #   make reset-tree  throw away local work in build/linux and re-apply patches/
 #   make clean    remove build/ (keeps ccache)
 
 .PHONY: demo test vmtest build export check reset-tree clean
-demo test build export check:
+demo test build export:
 	./testbed $@
 vmtest:
 	./testbed $@ $(TESTS)
+check:
+	./testbed $@ $(GATES)
 reset-tree:
 	rm -f build/linux/.git/series-applied
 	cd build/linux && git am --abort 2>/dev/null; git reset -q --hard && git checkout -q -B series pristine
