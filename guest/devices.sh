@@ -41,9 +41,12 @@ testbed_setup() {
 	export VFIO_DMABUF_RESETTABLE=$(pci_find 1b36 0010 root | head -n1)
 	set -- $(pci_find 1234 11e8 root)
 	export VFIO_DMABUF_IMPORTER=$1 VFIO_DMABUF_IMPORTER2=$2
+	set -- $(pci_find 1b36 0005 bridge)
+	export VFIO_DMABUF_HOTRESET=$1 VFIO_DMABUF_HOTRESET2=$2
 	[ -c /dev/ttyS2 ] && export VFIO_DMABUF_VMCTL=/dev/ttyS2
 
-	for bdf in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE; do
+	for bdf in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE \
+		   $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2; do
 		bind_vfio "$bdf"
 	done
 	env | grep '^VFIO_DMABUF_' | sort | sed 's/^/TESTBED: /'

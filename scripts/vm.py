@@ -60,6 +60,11 @@ def devices(out, shm):
         "-object", f"memory-backend-file,id=mem-hotplug0,mem-path={shm['hotplug0']},"
                    f"size={SHM_SIZE},share=on",
         "-device", "ivshmem-plain,memdev=mem-hotplug0,id=hotplug0,bus=rp0",
+        # Two functions of one slot behind a root port, both for vfio-pci:
+        # a hot reset of either resets both (one dev_set, one IOMMU group).
+        "-device", "pcie-root-port,id=rp1,chassis=2,slot=2",
+        "-device", "pci-testdev,membar=2M,id=hotreset0,bus=rp1,addr=0.0,multifunction=on",
+        "-device", "pci-testdev,membar=2M,id=hotreset1,bus=rp1,addr=0.1",
     ]
 
 

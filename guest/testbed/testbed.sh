@@ -16,23 +16,25 @@ present() { [ -n "$1" ] && [ -d "/sys/bus/pci/devices/$1" ]; }
 
 devices="EXPORTER HOTPLUG BIG RESETTABLE IMPORTER IMPORTER2"
 ktap_print_header
-ktap_set_plan 13
+ktap_set_plan 16
 
-for v in $devices; do
+for v in $devices HOTRESET HOTRESET2; do
 	eval bdf=\$VFIO_DMABUF_$v
 	ktap_print_msg "VFIO_DMABUF_$v=$bdf"
 	ktap_test_result "device_present_$v" present "$bdf"
 done
 
 bound() {
-	for b in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE; do
+	for b in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE \
+		 $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2; do
 		d=$(driver_of "$b")
 		ktap_print_msg "$b driver: ${d:-none}"
 		[ "$d" = vfio-pci ] || return 1
 		[ -n "$(group_of "$b")" ] && [ -c "/dev/vfio/$(group_of "$b")" ] || return 1
 	done
 	[ -n "$VFIO_DMABUF_EXPORTER" ] && [ -n "$VFIO_DMABUF_HOTPLUG" ] && [ -n "$VFIO_DMABUF_BIG" ] &&
-		[ -n "$VFIO_DMABUF_RESETTABLE" ]
+		[ -n "$VFIO_DMABUF_RESETTABLE" ] && [ -n "$VFIO_DMABUF_HOTRESET" ] &&
+		[ -n "$VFIO_DMABUF_HOTRESET2" ]
 }
 ktap_test_result "exporters_bound_to_vfio_pci" bound
 
@@ -101,5 +103,15 @@ hotplug_slot() {
 	grep -qsx "${VFIO_DMABUF_HOTPLUG%.*}" /sys/bus/pci/slots/*/address
 }
 ktap_test_result "hotplug_device_behind_pciehp_slot" hotplug_slot
+
+hot_reset_pair() {
+	a=$(dirname "$(readlink -f "/sys/bus/pci/devices/$VFIO_DMABUF_HOTRESET")")
+	b=$(dirname "$(readlink -f "/sys/bus/pci/devices/$VFIO_DMABUF_HOTRESET2")")
+	ktap_print_msg "hot reset pair $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2 behind $(basename "$a")"
+	# Two functions of one slot below the same port: one bus reset for both
+	[ "$a" = "$b" ] && [ "${VFIO_DMABUF_HOTRESET%.*}" = "${VFIO_DMABUF_HOTRESET2%.*}" ] &&
+		[ "$VFIO_DMABUF_HOTRESET" != "$VFIO_DMABUF_HOTRESET2" ]
+}
+ktap_test_result "hot_reset_pair_shares_a_bus" hot_reset_pair
 
 ktap_finished
