@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced by init: find the test bed's devices by vendor:device and position
-# (never by slot), bind the exporters to vfio-pci and export their addresses to
-# the tests as VFIO_DMABUF_* variables. QEMU ids come from the kernel command
+# (never by slot), bind the exporters and the third edu to vfio-pci with the
+# selftests' setup.sh, and export their addresses to the tests as
+# VFIO_DMABUF_* variables. QEMU ids come from the kernel command
 # line (testbed.ids=exporter:ivshmem0,hotplug:hotplug0), set by scripts/vm.py.
 
 # pci_find VENDOR DEVICE ROOT|BRIDGE: BDFs of matching devices on the root bus
@@ -14,13 +15,6 @@ pci_find() {
 		root:pci*|bridge:0000:*) basename "$d" ;;
 		esac
 	done
-}
-
-bind_vfio() {
-	[ -n "$1" ] || return 0
-	echo vfio-pci >"/sys/bus/pci/devices/$1/driver_override"
-	[ -e "/sys/bus/pci/devices/$1/driver" ] && echo "$1" >"/sys/bus/pci/devices/$1/driver/unbind"
-	echo "$1" >/sys/bus/pci/drivers_probe
 }
 
 testbed_setup() {
@@ -40,14 +34,14 @@ testbed_setup() {
 	export VFIO_DMABUF_BIG=$(pci_find 1b36 0005 root | head -n1)
 	export VFIO_DMABUF_RESETTABLE=$(pci_find 1b36 0010 root | head -n1)
 	set -- $(pci_find 1234 11e8 root)
-	export VFIO_DMABUF_IMPORTER=$1 VFIO_DMABUF_IMPORTER2=$2
+	export VFIO_DMABUF_IMPORTER=$1 VFIO_DMABUF_IMPORTER2=$2 VFIO_DMABUF_EDU=$3
 	set -- $(pci_find 1b36 0005 bridge)
 	export VFIO_DMABUF_HOTRESET=$1 VFIO_DMABUF_HOTRESET2=$2
 	[ -c /dev/ttyS2 ] && export VFIO_DMABUF_VMCTL=/dev/ttyS2
 
-	for bdf in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE \
-		   $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2; do
-		bind_vfio "$bdf"
-	done
+	# The selftests' own setup script, as outside the test bed.
+	/kselftest/vfio/setup.sh $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG \
+		$VFIO_DMABUF_RESETTABLE $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2 $VFIO_DMABUF_EDU ||
+		echo "TESTBED: setup.sh failed"
 	env | grep '^VFIO_DMABUF_' | sort | sed 's/^/TESTBED: /'
 }

@@ -638,7 +638,7 @@ if sel 2; then
 		return 1
 	}
 	# Boot the no-p2p kernel with the test bed's initramfs (its kselftests
-	# are userspace and run on any kernel) and run vfio_dmabuf_test there:
+	# are userspace and run on any kernel) and run vfio_dmabuf_uapi_test there:
 	# support.matches_kconfig must pass (PROBE and GET fail with ENOTTY and
 	# create nothing), nothing may fail and the console must stay clean.
 	boot_no_p2p() {
@@ -652,11 +652,11 @@ if sel 2; then
 				{ echo "FAIL  no-p2p boot: building the initramfs failed (log: $blog)" >>"$log"
 				  fails=$((fails + 1)); return 1; }
 		fi
-		info "booting the no-p2p kernel: vfio_dmabuf_test there"
+		info "booting the no-p2p kernel: vfio_dmabuf_uapi_test there"
 		if kmake "$O_NOP2P" "$blog" bzImage &&
 		   nice -n 19 python3 "$TOP/scripts/vm.py" --kernel "$O_NOP2P/arch/x86/boot/bzImage" \
 			--initrd "$BUILD/initramfs.cpio" --out "$out" --mode test \
-			--tests vfio:vfio_dmabuf_test >>"$blog" 2>&1 &&
+			--tests vfio:vfio_dmabuf_uapi_test >>"$blog" 2>&1 &&
 		   grep -qE '^# ok [0-9]+ support\.matches_kconfig$' "$out/ktap.log"; then
 			echo "ok    no-p2p boot: support.matches_kconfig ok, $(tail -n1 "$blog")  ($((SECONDS - s))s)" >>"$log"
 			echo "        $(grep -cE '^# ok [0-9]+ .*# SKIP kernel built without CONFIG_VFIO_PCI_DMABUF' "$out/ktap.log") other tests skip: kernel built without CONFIG_VFIO_PCI_DMABUF" >>"$log"
@@ -703,7 +703,7 @@ if sel 2; then
 			build_one test "$O_TEST" "$label" "$TOP/config/testbed.config" && build_kselftests "$label"
 			build_one modular "$O_MOD" "$label" "$TOP/config/testbed.config" "$MODF"
 			if build_one no-p2p "$O_NOP2P" "$label" "$TOP/config/testbed.config" "$NOPF" &&
-			   [ -n "$(git -C "$WT" ls-tree HEAD -- tools/testing/selftests/vfio/vfio_dmabuf_test.c)" ]; then
+			   [ -n "$(git -C "$WT" ls-tree HEAD -- tools/testing/selftests/vfio/vfio_dmabuf_uapi_test.c)" ]; then
 				boot_no_p2p && boot=", the no-p2p kernel says ENOTTY" || boot=", the no-p2p boot FAILS"
 			fi
 		else

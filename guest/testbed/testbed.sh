@@ -14,9 +14,9 @@ driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)
 group_of() { basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group" 2>/dev/null)" 2>/dev/null; }
 present() { [ -n "$1" ] && [ -d "/sys/bus/pci/devices/$1" ]; }
 
-devices="EXPORTER HOTPLUG BIG RESETTABLE IMPORTER IMPORTER2"
+devices="EXPORTER HOTPLUG BIG RESETTABLE IMPORTER IMPORTER2 EDU"
 ktap_print_header
-ktap_set_plan 16
+ktap_set_plan 17
 
 for v in $devices HOTRESET HOTRESET2; do
 	eval bdf=\$VFIO_DMABUF_$v
@@ -26,7 +26,7 @@ done
 
 bound() {
 	for b in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE \
-		 $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2; do
+		 $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2 $VFIO_DMABUF_EDU; do
 		d=$(driver_of "$b")
 		ktap_print_msg "$b driver: ${d:-none}"
 		[ "$d" = vfio-pci ] || return 1
@@ -34,7 +34,7 @@ bound() {
 	done
 	[ -n "$VFIO_DMABUF_EXPORTER" ] && [ -n "$VFIO_DMABUF_HOTPLUG" ] && [ -n "$VFIO_DMABUF_BIG" ] &&
 		[ -n "$VFIO_DMABUF_RESETTABLE" ] && [ -n "$VFIO_DMABUF_HOTRESET" ] &&
-		[ -n "$VFIO_DMABUF_HOTRESET2" ]
+		[ -n "$VFIO_DMABUF_HOTRESET2" ] && [ -n "$VFIO_DMABUF_EDU" ]
 }
 ktap_test_result "exporters_bound_to_vfio_pci" bound
 
@@ -48,7 +48,7 @@ own_groups() {
 		[ "$(ls "/sys/kernel/iommu_groups/$g/devices" | wc -l)" = 1 ] || return 1
 		groups="$groups $g"
 	done
-	[ "$(echo $groups | tr ' ' '\n' | sort -u | wc -l)" = 6 ]
+	[ "$(echo $groups | tr ' ' '\n' | sort -u | wc -l)" = 7 ]
 }
 ktap_test_result "each_device_in_own_iommu_group" own_groups
 
