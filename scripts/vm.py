@@ -14,7 +14,17 @@ Serial ports of the guest:
 
 The last line printed is "N passed, N failed, N skipped". The exit code is 0
 only if nothing failed, at least one test ran, the guest finished, and the
-console shows no kernel splat.
+console shows no kernel splat. With --kselftests, also only if every program
+of the list ran (a missing program, a plan that does not match the results
+or the program's own test list, or an early exit fails), no test skipped
+that config/expected-skips.txt does not list (unless --allow-skips),
+run_kselftest.sh, the device setup and cleanup and every rmmod succeeded,
+and kmemleak found nothing.
+
+Kernel messages that a test provokes on purpose are declared by the test
+on /dev/kmsg before it provokes them, as "vfio-selftests: expect KEY N";
+the next N console lines matching KEY's pattern (EXPECTABLE) are consumed,
+any others are splats.
 """
 
 import argparse
@@ -33,10 +43,25 @@ SHM_READ_MAX = 64 << 10
 # Kernel splats: any of these on the console fails the run.
 SPLAT = re.compile(
     r"WARNING:|BUG:|Oops|general protection fault|kernel BUG at|Kernel panic|"
-    r"unreferenced object|blocked for more than|detected stalls|self-detected stall|"
+    r"unreferenced object|new suspected memory leaks|blocked for more than|"
+    r"detected stalls|self-detected stall|soft lockup|hard LOCKUP|"
     r"DEBUG_LOCKS_WARN_ON|UBSAN:|list_(add|del) corruption|refcount_t: |"
     r"possible circular locking|possible recursive locking|inconsistent lock state|"
-    r"sleeping function called from invalid context")
+    r"sleeping function called from invalid context|"
+    r"INFO: trying to register non-static key|"
+    r"^BUG [\w.:-]+ \(|"                              # SLUB object reports
+    r"kmemleak: (Kernel memory leak detector disabled|Cannot|Out of memory|"
+    r"Automatic memory scanning thread ended)|"
+    r"DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault|DMAR: \[INTR-REMAP|"
+    r"AMD-Vi: Event logged|IO_PAGE_FAULT|"
+    r"no longer waiting")                               # the exporter gave up on importers
+
+# What a test may declare it provokes ("vfio-selftests: expect KEY N").
+EXPECTABLE = {
+    "revoke-timeout": re.compile(r"dma-buf ino \d+: .* no longer waiting"),
+    "dmar-fault": re.compile(r"DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault"),
+}
+EXPECT = re.compile(r"vfio-selftests: expect ([\w-]+) (\d+)$")
 
 
 def devices(out, shm):
@@ -107,13 +132,23 @@ class Ktap:
     cases passed (crash, timeout) counts as one more failure."""
 
     RESULT = re.compile(r"^((?:# )*)(not ok|ok) \d+ (.*?)(?:\s+#\s*(\w+).*)?$")
+    PLAN = re.compile(r"^# 1\.\.(\d+)$")
+    PROGRAM = re.compile(r"^selftests: ([\w.-]+): ([\w.-]+)")
 
     def __init__(self):
         self.passed = self.failed = self.skipped = 0
         self.sub = [0, 0, 0]
         self.failures = []
+        self.plan = None
+        self.sub_skips = []
+        self.skips = []         # "collection:program test"
+        self.programs = {}      # "collection:program" -> (plan, results)
 
     def line(self, text):
+        m = self.PLAN.match(text)
+        if m:
+            self.plan = int(m.group(1))
+            return
         m = self.RESULT.match(text)
         if not m:
             return
@@ -126,11 +161,21 @@ class Ktap:
             self.sub[i] += 1
             if not ok:
                 self.failures.append(name)
+            if directive == "SKIP":
+                self.sub_skips.append(name)
             return
         if depth != 0:
             return
         p, f, s = self.sub
         self.sub = [0, 0, 0]
+        m = self.PROGRAM.match(name)
+        prog = f"{m.group(1)}:{m.group(2)}" if m else name
+        self.programs[prog] = (self.plan, p + f + s)
+        self.plan = None
+        self.skips += [f"{prog} {t}" for t in self.sub_skips]
+        self.sub_skips = []
+        if directive == "SKIP" and p + f + s == 0:
+            self.skips.append(f"{prog} (the whole program)")
         if p + f + s:
             self.passed += p
             self.failed += f
@@ -150,8 +195,20 @@ class Ktap:
 def scan_splats(console):
     lines = console.splitlines()
     found = []
+    budget = {}
     i = 0
     while i < len(lines):
+        m = EXPECT.search(lines[i])
+        if m:
+            budget[m.group(1)] = budget.get(m.group(1), 0) + int(m.group(2))
+            i += 1
+            continue
+        key = next((k for k, pat in EXPECTABLE.items()
+                    if budget.get(k) and pat.search(lines[i])), None)
+        if key:
+            budget[key] -= 1
+            i += 1
+            continue
         if SPLAT.search(lines[i]):
             block = lines[max(0, i - 2):i + 45]
             for j, l in enumerate(block[3:], 3):
@@ -164,6 +221,75 @@ def scan_splats(console):
     return found
 
 
+def expected_tests(path):
+    """Number of tests a kselftest_harness program has, from its own -l list,
+    or None for a program that is not one."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"\x7fELF":
+                return None
+        out = subprocess.run([path, "-l"], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not out.startswith("# FIXTURE"):
+        return None
+    total = 0
+    for block in out.split("-" * 80)[1:]:
+        rows = [l for l in block.splitlines() if l.strip()]
+        variants = sum(1 for l in rows if l[21:47].strip())
+        tests = sum(1 for l in rows if l[47:].strip())
+        total += max(variants, 1) * tests
+    return total
+
+
+def check_run(args, ktap, guest_lines):
+    """Everything beyond pass/fail that makes a test run worth its verdict."""
+    problems = []
+    text = "\n".join(guest_lines)
+    m = re.search(r"^TESTBED: kselftests done rc=(\d+)$", text, re.M)
+    if not m:
+        problems.append("run_kselftest.sh did not finish")
+    elif m.group(1) != "0":
+        problems.append(f"run_kselftest.sh exited with status {m.group(1)}")
+    for what in re.findall(r"^TESTBED: ((?:rmmod \S+|setup\.sh|cleanup\.sh) failed)$", text, re.M):
+        problems.append(what)
+    leaks = re.search(r"^TESTBED: kmemleak report begin\n(.*?)^TESTBED: kmemleak report end$",
+                      text, re.M | re.S)
+    if leaks and leaks.group(1).strip():
+        n = leaks.group(1).count("unreferenced object")
+        print("---- kmemleak ----")
+        print(leaks.group(1).rstrip())
+        problems.append(f"kmemleak: {n} suspected leak(s)")
+    elif not leaks and "TESTBED: kmemleak scan" in text:
+        problems.append("the kmemleak report did not reach the host")
+    if args.kselftests:
+        listed = [l.strip() for l in open(os.path.join(args.kselftests, "kselftest-list.txt"))
+                  if l.strip()]
+        wanted = [t for t in args.tests.split(",") if t] or listed
+        for prog in wanted:
+            if prog not in ktap.programs:
+                problems.append(f"{prog} did not run")
+                continue
+            plan, ran = ktap.programs[prog]
+            want = expected_tests(os.path.join(args.kselftests, *prog.split(":", 1)))
+            if plan is not None and plan != ran:
+                problems.append(f"{prog}: plan 1..{plan} but {ran} result(s) (exited early?)")
+            if want is not None and want != ran:
+                problems.append(f"{prog}: has {want} tests but {ran} ran")
+    if not args.allow_skips:
+        allowed = set()
+        if args.expected_skips:
+            for l in open(args.expected_skips):
+                l = l.split("#", 1)[0].strip()
+                if l:
+                    allowed.add(l.split("|", 1)[0].strip())
+        for skip in ktap.skips:
+            if skip not in allowed:
+                problems.append(f"unexpected skip: {skip}")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -174,6 +300,13 @@ def main():
     ap.add_argument("--tests", default="", help="comma-separated collection:test to run")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds for the whole VM")
     ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--kselftests", default="",
+                    help="the installed kselftests (kselftest-list.txt, the programs): "
+                         "check that each program ran all its tests")
+    ap.add_argument("--expected-skips", default="",
+                    help="file of 'collection:program test | reason' lines: skips allowed")
+    ap.add_argument("--allow-skips", action="store_true",
+                    help="skips do not fail the run (a kernel or machine lacking devices)")
     args = ap.parse_args()
 
     os.makedirs(args.out, exist_ok=True)
@@ -239,6 +372,7 @@ def main():
     sel.register(conns["out"], selectors.EVENT_READ, "out")
     sel.register(conns["ctl"], selectors.EVENT_READ, "ctl")
     ktap = Ktap()
+    guest_lines = []
     bufs = {"out": b"", "ctl": b""}
     finished = False
     timed_out = False
@@ -294,6 +428,7 @@ def main():
                     print(text, flush=True)
                     ktap_f.write(text + "\n")
                     ktap.line(text)
+                    guest_lines.append(text)
                     if text == "TESTBED: end":
                         finished = True
                     m = re.match(r"TESTBED: demo done rc=(\d+)", text)
@@ -331,6 +466,8 @@ def main():
         problems.append(f"{len(splats)} kernel splat(s) on the console")
     if args.mode == "test" and ktap.passed + ktap.failed == 0:
         problems.append("no test ran")
+    if args.mode == "test":
+        problems += check_run(args, ktap, guest_lines)
     if args.mode == "demo" and demo_rc != 0:
         problems.append(f"the demo did not complete (exit status {demo_rc})")
     for f in ktap.failures:
