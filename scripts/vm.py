@@ -221,24 +221,40 @@ def scan_splats(console):
     return found
 
 
+def is_elf(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def expected_tests(path):
     """Number of tests a kselftest_harness program has, from its own -l list,
     or None for a program that is not one."""
+    if not is_elf(path):
+        return None
     try:
-        with open(path, "rb") as f:
-            if f.read(4) != b"\x7fELF":
-                return None
-        out = subprocess.run([path, "-l"], capture_output=True, text=True,
-                             timeout=30).stdout
+        r = subprocess.run([path, "-l"], capture_output=True, text=True,
+                           timeout=30)
+        out = r.stdout + r.stderr       # the harness lists on stderr
     except (OSError, subprocess.SubprocessError):
         return None
     if not out.startswith("# FIXTURE"):
         return None
+    # One block per fixture: names start in the FIXTURE, VARIANT or TEST
+    # column of the header (a long variant name may run past the next one).
+    head = out.splitlines()[0]
+    vcol, tcol = head.index("VARIANT"), head.index("TEST")
     total = 0
     for block in out.split("-" * 80)[1:]:
-        rows = [l for l in block.splitlines() if l.strip()]
-        variants = sum(1 for l in rows if l[21:47].strip())
-        tests = sum(1 for l in rows if l[47:].strip())
+        variants = tests = 0
+        for line in block.splitlines():
+            for m in re.finditer(r"\S+", line):
+                if vcol <= m.start() < tcol:
+                    variants += 1
+                elif m.start() >= tcol:
+                    tests += 1
         total += max(variants, 1) * tests
     return total
 
@@ -272,7 +288,12 @@ def check_run(args, ktap, guest_lines):
                 problems.append(f"{prog} did not run")
                 continue
             plan, ran = ktap.programs[prog]
-            want = expected_tests(os.path.join(args.kselftests, *prog.split(":", 1)))
+            path = os.path.join(args.kselftests, *prog.split(":", 1))
+            want = expected_tests(path)
+            if ran == 0:
+                problems.append(f"{prog} ran no test")
+            elif want is None and is_elf(path):
+                problems.append(f"{prog}: cannot list its tests with -l")
             if plan is not None and plan != ran:
                 problems.append(f"{prog}: plan 1..{plan} but {ran} result(s) (exited early?)")
             if want is not None and want != ran:
