@@ -36,12 +36,13 @@ testbed_setup() {
 	set -- $(pci_find 1234 11e8 root)
 	export VFIO_DMABUF_IMPORTER=$1 VFIO_DMABUF_IMPORTER2=$2 VFIO_DMABUF_EDU=$3
 	set -- $(pci_find 1b36 0005 bridge)
-	export VFIO_DMABUF_HOTRESET=$1 VFIO_DMABUF_HOTRESET2=$2
+	export VFIO_DMABUF_HOTRESET=$1 VFIO_DMABUF_HOTRESET2=$2 VFIO_DMABUF_UNASSIGNED=$3
 	[ -c /dev/ttyS2 ] && export VFIO_DMABUF_VMCTL=/dev/ttyS2
 
 	# The selftests' own setup script, as outside the test bed.
 	/kselftest/vfio/setup.sh $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG \
-		$VFIO_DMABUF_RESETTABLE $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2 $VFIO_DMABUF_EDU ||
+		$VFIO_DMABUF_RESETTABLE $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2 $VFIO_DMABUF_EDU \
+		$VFIO_DMABUF_UNASSIGNED ||
 		echo "TESTBED: setup.sh failed"
 	env | grep '^VFIO_DMABUF_' | sort | sed 's/^/TESTBED: /'
 }

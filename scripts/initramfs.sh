@@ -30,6 +30,9 @@ fi
 if [ -d "$SELFTESTS/vfio/dmabuf_importer" ] && [ ! -f "$KST/vfio/vfio_dmabuf_importer.ko" ]; then
 	die "vfio_dmabuf_importer.ko was not built (see $BUILD/kselftest.log)"
 fi
+if [ -d "$SELFTESTS/vfio/variant_driver" ] && [ ! -f "$KST/vfio/vfio_pci_variant_test.ko" ]; then
+	die "vfio_pci_variant_test.ko was not built (see $BUILD/kselftest.log)"
+fi
 # The test bed's own sanity checks run first, as a collection of their own.
 cp -r "$TOP/guest/testbed" "$KST/testbed"
 { echo "testbed:testbed.sh"; cat "$KST/kselftest-list.txt"; } >"$KST/list.tmp"

@@ -92,7 +92,16 @@ def devices(out, shm):
         "-device", "pci-testdev,membar=2M,id=hotreset1,bus=rp1,addr=0.1",
         # A third edu for vfio-pci: the userspace DMA driver's device.
         "-device", "edu,dma_mask=0xffffffffffffffff,id=edu2",
+        # A device whose BARs the kernel cannot assign (see UNASSIGNED
+        # below): behind a root port of its own, found as bus 3.
+        "-device", "pcie-root-port,id=rp2,chassis=3,slot=3",
+        "-device", "pci-testdev,membar=2M,id=unassigned0,bus=rp2",
     ]
+
+
+# The kernel reassigns the memory BARs of the device at 0000:03:00.0 with a
+# 1 TiB alignment, which no window can give: they end up unassigned.
+UNASSIGNED = "pci=resource_alignment=40@0000:03:00.0"
 
 
 class Qmp:
@@ -354,7 +363,7 @@ def main():
         socks[name] = (s, path)
 
     cmdline = ("console=ttyS0,115200 loglevel=7 intel_iommu=on panic=-1 oops=panic "
-               "softlockup_panic=0 kmemleak=on rdinit=/init "
+               f"softlockup_panic=0 kmemleak=on rdinit=/init {UNASSIGNED} "
                f"testbed.mode={args.mode} testbed.ids=exporter:ivshmem0,hotplug:hotplug0")
     if args.tests:
         cmdline += f" testbed.tests={args.tests}"

@@ -16,9 +16,9 @@ present() { [ -n "$1" ] && [ -d "/sys/bus/pci/devices/$1" ]; }
 
 devices="EXPORTER HOTPLUG BIG RESETTABLE IMPORTER IMPORTER2 EDU"
 ktap_print_header
-ktap_set_plan 17
+ktap_set_plan 18
 
-for v in $devices HOTRESET HOTRESET2; do
+for v in $devices HOTRESET HOTRESET2 UNASSIGNED; do
 	eval bdf=\$VFIO_DMABUF_$v
 	ktap_print_msg "VFIO_DMABUF_$v=$bdf"
 	ktap_test_result "device_present_$v" present "$bdf"
@@ -26,7 +26,7 @@ done
 
 bound() {
 	for b in $VFIO_DMABUF_EXPORTER $VFIO_DMABUF_HOTPLUG $VFIO_DMABUF_BIG $VFIO_DMABUF_RESETTABLE \
-		 $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2 $VFIO_DMABUF_EDU; do
+		 $VFIO_DMABUF_HOTRESET $VFIO_DMABUF_HOTRESET2 $VFIO_DMABUF_EDU $VFIO_DMABUF_UNASSIGNED; do
 		d=$(driver_of "$b")
 		ktap_print_msg "$b driver: ${d:-none}"
 		[ "$d" = vfio-pci ] || return 1
@@ -34,7 +34,7 @@ bound() {
 	done
 	[ -n "$VFIO_DMABUF_EXPORTER" ] && [ -n "$VFIO_DMABUF_HOTPLUG" ] && [ -n "$VFIO_DMABUF_BIG" ] &&
 		[ -n "$VFIO_DMABUF_RESETTABLE" ] && [ -n "$VFIO_DMABUF_HOTRESET" ] &&
-		[ -n "$VFIO_DMABUF_HOTRESET2" ] && [ -n "$VFIO_DMABUF_EDU" ]
+		[ -n "$VFIO_DMABUF_HOTRESET2" ] && [ -n "$VFIO_DMABUF_EDU" ] && [ -n "$VFIO_DMABUF_UNASSIGNED" ]
 }
 ktap_test_result "exporters_bound_to_vfio_pci" bound
 
@@ -58,6 +58,8 @@ bars() {
 	[ "$(bar_size "$VFIO_DMABUF_EXPORTER" 2)" = 67108864 ] &&
 	[ "$(bar_size "$VFIO_DMABUF_HOTPLUG" 2)" = 67108864 ] &&
 	[ "$(bar_size "$VFIO_DMABUF_BIG" 2)" = 17179869184 ] &&
+	# QEMU gives it a 2 MiB BAR2, the kernel could not assign it.
+	[ "$(bar_size "$VFIO_DMABUF_UNASSIGNED" 2)" = 0 ] &&
 	[ $(( $(bar_flags "$VFIO_DMABUF_BIG" 1) & 0x100 )) != 0 ]	# IORESOURCE_IO
 }
 ktap_test_result "bar_sizes_and_types" bars
@@ -66,7 +68,7 @@ debug_options() {
 	missing=0
 	for opt in PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_LIST KASAN DEBUG_KMEMLEAK \
 		   DETECT_HUNG_TASK FAILSLAB FAIL_PAGE_ALLOC FAULT_INJECTION_DEBUG_FS \
-		   VFIO_PCI PCI_P2PDMA DMA_SHARED_BUFFER INTEL_IOMMU IOMMUFD HOTPLUG_PCI_PCIE; do
+		   UBSAN VFIO_PCI PCI_P2PDMA DMA_SHARED_BUFFER INTEL_IOMMU IOMMUFD HOTPLUG_PCI_PCIE UNIX; do
 		zcat /proc/config.gz | grep -q "^CONFIG_$opt=y" ||
 			{ ktap_print_msg "CONFIG_$opt is not set"; missing=1; }
 	done
