@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """Boot the test kernel in QEMU (TCG) on the dma-buf test bed and report.
 
+--topology picks the devices (TOPOLOGIES): "standard", the test bed of
+almost every test, or "switch", an exporter and a peer below one PCIe
+switch with no IOMMU, for the programs that need it.  Each program runs
+in one topology; a boot runs those of its own out of --tests.
+
 Serial ports of the guest:
   ttyS0  kernel console          -> OUT/console.log (scanned for splats)
   ttyS1  output of guest/init    -> streamed here and to OUT/ktap.log
@@ -64,7 +69,7 @@ EXPECTABLE = {
 EXPECT = re.compile(r"vfio-selftests: expect ([\w-]+) (\d+)$")
 
 
-def devices(out, shm):
+def devices_standard(shm):
     """The emulated devices (brief section 6), by QEMU id."""
     return [
         "-device", "intel-iommu,intremap=on",
@@ -92,16 +97,64 @@ def devices(out, shm):
         "-device", "pci-testdev,membar=2M,id=hotreset1,bus=rp1,addr=0.1",
         # A third edu for vfio-pci: the userspace DMA driver's device.
         "-device", "edu,dma_mask=0xffffffffffffffff,id=edu2",
-        # A device whose BARs the kernel cannot assign (see UNASSIGNED
-        # below): behind a root port of its own, found as bus 3.
+        # A device whose BARs the kernel cannot assign (see the command
+        # line in TOPOLOGIES): behind a root port of its own, found as bus 3.
         "-device", "pcie-root-port,id=rp2,chassis=3,slot=3",
         "-device", "pci-testdev,membar=2M,id=unassigned0,bus=rp2",
     ]
 
 
-# The kernel reassigns the memory BARs of the device at 0000:03:00.0 with a
-# 1 TiB alignment, which no window can give: they end up unassigned.
-UNASSIGNED = "pci=resource_alignment=40@0000:03:00.0"
+def devices_switch(shm):
+    """Peer-to-peer below a PCIe switch, and through an untrusted host
+    bridge: no IOMMU, so that the switch routes peer traffic itself."""
+    return [
+        "-device", "pcie-root-port,id=rp0,chassis=1,slot=1",
+        "-device", "x3130-upstream,id=up0,bus=rp0",
+        "-device", "xio3130-downstream,id=dn0,bus=up0,chassis=2,slot=0",
+        "-device", "xio3130-downstream,id=dn1,bus=up0,chassis=2,slot=1",
+        "-object", f"memory-backend-file,id=mem-switch0,mem-path={shm['switch0']},"
+                   f"size={SHM_SIZE},share=on",
+        "-device", "ivshmem-plain,memdev=mem-switch0,id=switch0,bus=dn0",
+        "-device", "edu,dma_mask=0xffffffffffffffff,id=edu0,bus=dn1",
+        # On the root bus: its path to the exporter is the host bridge.
+        "-device", "edu,dma_mask=0xffffffffffffffff,id=edu1",
+    ]
+
+
+# Each topology: its devices, the host files backing BARs, the CPU model,
+# the kernel command line, and the test programs that need it.  A program
+# runs in the topology that names it, any other in "standard".
+TOPOLOGIES = {
+    # EPYC: the P2PDMA core trusts the host bridge of an AMD family 17h+ CPU.
+    "standard": {
+        "devices": devices_standard,
+        "shm": ("ivshmem0", "hotplug0"),
+        "cpu": "EPYC",
+        # The kernel reassigns the memory BARs of the device at
+        # 0000:03:00.0 with a 1 TiB alignment, which no window can give:
+        # they end up unassigned.
+        "cmdline": "intel_iommu=on pci=resource_alignment=40@0000:03:00.0 "
+                   "testbed.ids=exporter:ivshmem0,hotplug:hotplug0",
+        "programs": (),
+    },
+    # qemu64 (AMD family 15) and QEMU's q35 host bridge: peer-to-peer through
+    # the host bridge is refused.  vfio takes the exporter in noiommu mode.
+    "switch": {
+        "devices": devices_switch,
+        "shm": ("switch0",),
+        "cpu": "qemu64",
+        "cmdline": "vfio.enable_unsafe_noiommu_mode=1 testbed.topology=switch "
+                   "testbed.ids=switch_exporter:switch0",
+        "programs": ("vfio:vfio_dmabuf_topology_test",),
+    },
+}
+
+
+def topology_of(program):
+    return next((t for t, v in TOPOLOGIES.items() if program in v["programs"]),
+                "standard")
+
+
 
 
 class Qmp:
@@ -289,10 +342,7 @@ def check_run(args, ktap, guest_lines):
     elif not leaks and "TESTBED: kmemleak scan" in text:
         problems.append("the kmemleak report did not reach the host")
     if args.kselftests:
-        listed = [l.strip() for l in open(os.path.join(args.kselftests, "kselftest-list.txt"))
-                  if l.strip()]
-        wanted = [t for t in args.tests.split(",") if t] or listed
-        for prog in wanted:
+        for prog in [t for t in args.tests.split(",") if t]:
             if prog not in ktap.programs:
                 problems.append(f"{prog} did not run")
                 continue
@@ -327,6 +377,8 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--out", required=True, help="directory for logs and backing files")
     ap.add_argument("--mode", default="test", choices=["test", "demo"])
+    ap.add_argument("--topology", default="standard", choices=sorted(TOPOLOGIES),
+                    help="the devices to boot with (see TOPOLOGIES)")
     ap.add_argument("--tests", default="", help="comma-separated collection:test to run")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds for the whole VM")
     ap.add_argument("--append", default="", help="extra kernel command line")
@@ -339,9 +391,23 @@ def main():
                     help="skips do not fail the run (a kernel or machine lacking devices)")
     args = ap.parse_args()
 
+    topo = TOPOLOGIES[args.topology]
+    # The programs of this topology, out of those asked for (default: all
+    # that are installed); none: nothing to boot for.
+    if args.mode == "test" and args.kselftests:
+        listed = [l.strip() for l in open(os.path.join(args.kselftests, "kselftest-list.txt"))
+                  if l.strip()]
+        tests = [t for t in args.tests.split(",") if t] or listed
+        tests = [t for t in tests if topology_of(t) == args.topology]
+        if not tests:
+            print(f"no test asked for runs in the {args.topology} topology: not booted")
+            print("0 passed, 0 failed, 0 skipped")
+            return 0
+        args.tests = ",".join(tests)
+
     os.makedirs(args.out, exist_ok=True)
     shm = {}
-    for dev in ("ivshmem0", "hotplug0"):
+    for dev in topo["shm"]:
         shm[dev] = os.path.join(args.out, f"{dev}.shm")
         with open(shm[dev], "wb") as f:
             f.truncate(SHM_SIZE)
@@ -362,23 +428,23 @@ def main():
         s.listen(1)
         socks[name] = (s, path)
 
-    cmdline = ("console=ttyS0,115200 loglevel=7 intel_iommu=on panic=-1 oops=panic "
-               f"softlockup_panic=0 kmemleak=on rdinit=/init {UNASSIGNED} "
-               f"testbed.mode={args.mode} testbed.ids=exporter:ivshmem0,hotplug:hotplug0")
+    cmdline = ("console=ttyS0,115200 loglevel=7 panic=-1 oops=panic "
+               "softlockup_panic=0 kmemleak=on rdinit=/init "
+               f"testbed.mode={args.mode} {topo['cmdline']}")
     if args.tests:
         cmdline += f" testbed.tests={args.tests}"
     if args.append:
         cmdline += " " + args.append
     qemu = [
         "qemu-system-x86_64", "-M", "q35,kernel-irqchip=split", "-accel", "tcg",
-        "-cpu", "EPYC", "-smp", "2", "-m", "2G", "-nic", "none",
+        "-cpu", topo["cpu"], "-smp", "2", "-m", "2G", "-nic", "none",
         "-display", "none", "-no-reboot", "-nodefaults",
         "-kernel", args.kernel, "-initrd", args.initrd, "-append", cmdline,
         "-chardev", f"file,id=con,path={console_log}", "-serial", "chardev:con",
         "-chardev", f"socket,id=out,path={socks['out'][1]}", "-serial", "chardev:out",
         "-chardev", f"socket,id=ctl,path={socks['ctl'][1]}", "-serial", "chardev:ctl",
         "-chardev", f"socket,id=qmp,path={socks['qmp'][1]}", "-mon", "chardev=qmp,mode=control",
-    ] + devices(args.out, shm)
+    ] + topo["devices"](shm)
     with open(os.path.join(args.out, "qemu.cmd"), "w") as f:
         f.write(" ".join(qemu) + "\n")
 
