@@ -157,8 +157,6 @@ def topology_of(program):
                 "standard")
 
 
-
-
 class Qmp:
     def __init__(self, sock):
         self.sock = sock
