@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Verbs for developers; each is a thin wrapper around ./testbed.
 #   make demo     build, boot, walk through the feature
+#   make bench    build a kernel without debug options, boot, benchmark
 #   make test     what CI runs: vmtest, then check
 #   make vmtest   build, boot, run the kselftests (TESTS=collection:test,... for some)
 #   make build    kernel + initramfs only
@@ -9,8 +10,8 @@
 #   make reset-tree  throw away local work in build/linux and re-apply patches/
 #   make clean    remove build/ (keeps ccache)
 
-.PHONY: demo test vmtest build export check reset-tree clean
-demo test build export:
+.PHONY: demo bench test vmtest build export check reset-tree clean
+demo bench test build export:
 	./testbed $@
 vmtest:
 	./testbed $@ $(TESTS)

@@ -11,8 +11,8 @@ set -euo pipefail
 kernel_cc
 
 step "building the kernel ($JOBS jobs, CC=$KCC); about 10 minutes from scratch on 2 cores, a few with ccache"
-run_logged "$BUILD/build.log" \
+run_logged "$IMG/build.log" \
 	make -C "$TREE" O="$OBJ" ARCH=x86_64 CC="$KCC" -j"$JOBS" bzImage modules
 step "installing kernel headers"
-run_logged "$BUILD/headers.log" \
+run_logged "$IMG/headers.log" \
 	make -C "$TREE" O="$OBJ" ARCH=x86_64 headers_install INSTALL_HDR_PATH="$OBJ/usr"

@@ -9,6 +9,7 @@ pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
       xz-utils python3 git ccache busybox-static qemu-system-x86 perl)
 case "${1:-test}" in
 check) pkgs+=(sparse coccinelle python3-docutils) ;;
+bench) pkgs+=(gnuplot-nox) ;;
 esac
 
 missing=()

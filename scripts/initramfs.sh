@@ -6,8 +6,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-KST=$BUILD/kselftest
-ROOT=$BUILD/initramfs
+KST=$IMG/kselftest
+ROOT=$IMG/initramfs
 SELFTESTS=$TREE/tools/testing/selftests
 targets=()
 [ -d "$SELFTESTS/vfio" ] && targets+=(vfio)
@@ -15,7 +15,7 @@ targets=()
 rm -rf "$KST" "$ROOT"
 if [ ${#targets[@]} -gt 0 ]; then
 	step "building kselftests: ${targets[*]} (and their test modules)"
-	run_logged "$BUILD/kselftest.log" \
+	run_logged "$IMG/kselftest.log" \
 		make -C "$SELFTESTS" TARGETS="${targets[*]}" O="$OBJ" KDIR="$OBJ" \
 			KHDR_INCLUDES="-isystem $OBJ/usr/include" \
 			KSFT_INSTALL_PATH="$KST" -j"$JOBS" install
@@ -28,10 +28,10 @@ else
 fi
 # A test module that failed to build would turn its tests into skips: refuse.
 if [ -d "$SELFTESTS/vfio/dmabuf_importer" ] && [ ! -f "$KST/vfio/vfio_dmabuf_importer.ko" ]; then
-	die "vfio_dmabuf_importer.ko was not built (see $BUILD/kselftest.log)"
+	die "vfio_dmabuf_importer.ko was not built (see $IMG/kselftest.log)"
 fi
 if [ -d "$SELFTESTS/vfio/variant_driver" ] && [ ! -f "$KST/vfio/vfio_pci_variant_test.ko" ]; then
-	die "vfio_pci_variant_test.ko was not built (see $BUILD/kselftest.log)"
+	die "vfio_pci_variant_test.ko was not built (see $IMG/kselftest.log)"
 fi
 # The test bed's own sanity checks run first, as a collection of their own.
 cp -r "$TOP/guest/testbed" "$KST/testbed"
@@ -61,5 +61,5 @@ done | sort -u | while read -r lib; do
 	cp -L "$lib" "$ROOT$lib"
 done
 
-(cd "$ROOT" && find . -print0 | sort -z | cpio --null -o -H newc -R 0:0 --quiet) >"$BUILD/initramfs.cpio"
-info "initramfs: $(du -h "$BUILD/initramfs.cpio" | cut -f1), kselftests: $(grep -c . "$KST/kselftest-list.txt") test(s)"
+(cd "$ROOT" && find . -print0 | sort -z | cpio --null -o -H newc -R 0:0 --quiet) >"$IMG/initramfs.cpio"
+info "initramfs: $(du -h "$IMG/initramfs.cpio" | cut -f1), kselftests: $(grep -c . "$KST/kselftest-list.txt") test(s)"

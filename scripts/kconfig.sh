@@ -6,12 +6,12 @@
 # the last one wins (as in merge_config.sh) and is the one checked.
 # Usage: kconfig.sh [extra.config ...]
 # KCONF_TREE, KCONF_OBJ, KCONF_LOG: configure another source tree / object
-# directory / log than $TREE, $OBJ, $BUILD/kconfig.log (used by check.sh).
+# directory / log than $TREE, $OBJ, $IMG/kconfig.log (used by check.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 TREE=${KCONF_TREE:-$TREE}
 OBJ=${KCONF_OBJ:-$OBJ}
-log=${KCONF_LOG:-$BUILD/kconfig.log}
+log=${KCONF_LOG:-$IMG/kconfig.log}
 
 frags=("$TOP/config/testbed.config" "$@")
 mkdir -p "$OBJ"

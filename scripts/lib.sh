@@ -4,8 +4,11 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 TREE=$BUILD/linux          # git tree: pristine base + one commit per patch
-OBJ=$BUILD/obj             # kernel object directory (make O=)
-OUT=$BUILD/out             # logs and results of the last run
+# The benchmark kernel (./testbed bench) sets these to directories of its
+# own, so that building it does not touch the test kernel's.
+OBJ=${TESTBED_OBJ:-$BUILD/obj}   # kernel object directory (make O=)
+IMG=${TESTBED_IMG:-$BUILD}       # installed kselftests, initramfs, build logs
+OUT=${TESTBED_OUT:-$BUILD/out}   # logs and results of the last run
 PATCHES=$TOP/patches
 JOBS=${JOBS:-$(nproc)}
 

@@ -376,7 +376,7 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--out", required=True, help="directory for logs and backing files")
-    ap.add_argument("--mode", default="test", choices=["test", "demo"])
+    ap.add_argument("--mode", default="test", choices=["test", "demo", "bench"])
     ap.add_argument("--topology", default="standard", choices=sorted(TOPOLOGIES),
                     help="the devices to boot with (see TOPOLOGIES)")
     ap.add_argument("--tests", default="", help="comma-separated collection:test to run")
@@ -527,7 +527,7 @@ def main():
                     guest_lines.append(text)
                     if text == "TESTBED: end":
                         finished = True
-                    m = re.match(r"TESTBED: demo done rc=(\d+)", text)
+                    m = re.match(r"TESTBED: (?:demo|bench) done rc=(\d+)", text)
                     if m:
                         demo_rc = int(m.group(1))
                 else:
@@ -564,8 +564,8 @@ def main():
         problems.append("no test ran")
     if args.mode == "test":
         problems += check_run(args, ktap, guest_lines)
-    if args.mode == "demo" and demo_rc != 0:
-        problems.append(f"the demo did not complete (exit status {demo_rc})")
+    if args.mode != "test" and demo_rc != 0:
+        problems.append(f"the {args.mode} did not complete (exit status {demo_rc})")
     for f in ktap.failures:
         print(f"FAILED: {f}")
     for p in problems:
