@@ -51,6 +51,19 @@ def table(goals):
     return "\n".join(out)
 
 
+def gnuplot(svg, title, xlabel, ylabel, curves):
+    """Draw @curves, (title, data file) pairs, on log axes into @svg."""
+    if not curves:
+        return False
+    cmds = [f"set terminal svg size 800,500; set output '{svg}'",
+            "set logscale xy; set grid",
+            f"set title '{title}'",
+            f"set xlabel '{xlabel}'; set ylabel '{ylabel}'; set key left top",
+            "plot " + ", ".join(f"'{f}' using 1:2 with linespoints title '{n}'"
+                                for n, f in curves)]
+    return subprocess.run(["gnuplot", "-e", "; ".join(cmds)]).returncode == 0
+
+
 def plots(rows, outdir):
     """Write the plot data; draw the plots when gnuplot is there."""
     routes = {}
@@ -80,26 +93,16 @@ def plots(rows, outdir):
         print("bench.py: no gnuplot: plot data only", file=sys.stderr)
         return []
     drawn = []
-    if files:
-        svg = os.path.join(outdir, "bench-map.svg")
-        cmds = [f"set terminal svg size 800,500; set output '{svg}'",
-                "set logscale xy; set grid",
-                "set title 'P-1: giving a peer a BAR (setup, median; a bounded type1 point is a lower bound)'",
-                "set xlabel 'BAR size (MiB)'; set ylabel 'seconds'; set key left top",
-                "plot " + ", ".join(f"'{f}' using 1:2 with linespoints title '{n}'"
-                                    for n, f in files)]
-        if subprocess.run(["gnuplot", "-e", "; ".join(cmds)]).returncode == 0:
-            drawn.append(svg)
-    if rfiles:
-        svg = os.path.join(outdir, "bench-revoke.svg")
-        cmds = [f"set terminal svg size 800,500; set output '{svg}'",
-                "set logscale xy; set grid",
-                "set title 'P-3: the config write that revokes (off) and restores (on), median'",
-                "set xlabel 'buffers, each mapped by a peer'; set ylabel 'ms'; set key left top",
-                "plot " + ", ".join(f"'{f}' using 1:2 with linespoints title 'decode {op}'"
-                                    for op, f in rfiles)]
-        if subprocess.run(["gnuplot", "-e", "; ".join(cmds)]).returncode == 0:
-            drawn.append(svg)
+    for svg, title, xlabel, ylabel, curves in (
+            ("bench-map.svg",
+             "P-1: giving a peer a BAR (setup, median; a bounded type1 point is a lower bound)",
+             "BAR size (MiB)", "seconds", files),
+            ("bench-revoke.svg",
+             "P-3: the config write that revokes (off) and restores (on), median",
+             "buffers, each mapped by a peer", "ms",
+             [(f"decode {op}", f) for op, f in rfiles])):
+        if gnuplot(os.path.join(outdir, svg), title, xlabel, ylabel, curves):
+            drawn.append(os.path.join(outdir, svg))
     return drawn
 
 
