@@ -3,7 +3,7 @@
 # Upstream-readiness gates: what a vfio maintainer and the kernel test robot
 # check on a posted series, run here first. Prints one line per gate (findings,
 # pass/fail) and exits non-zero if any gate fails.
-# Usage: check.sh [GATE...]     gate numbers, default all: 1 2 3 4 5 6 7 8 9
+# Usage: check.sh [GATE...]     gate numbers, default all: 1 2 3 4 5 6 7 8 9 10
 #        (./testbed check [GATE...] installs the tools first; make check)
 #
 # The series is pristine..HEAD of build/linux (see tree.sh), the patches are
@@ -39,6 +39,15 @@
 #  8 uapi        headers_install; a C11 program using both structs compiles
 #                with _Static_asserts on mainline's layout and feature 11.
 #  9 export      patches/ equals what scripts/export.sh writes from the tree.
+# 10 distro      Debian's own 6.12 amd64 config (linux-config-6.12) at the tip:
+#                olddefconfig alone must turn the export on (VFIO_PCI_DMABUF,
+#                PCI_P2PDMA_CORE); config/distro.config merged after it must
+#                keep each of its lines and add iommufd; the options either
+#                step had to change are printed. Then drivers/pci/,
+#                drivers/dma-buf/, drivers/vfio/ and drivers/iommu/iommufd/
+#                build with that config, modules as Debian has them (=m),
+#                without a warning in a file the series touches. Its own
+#                object directory (obj-distro); a cold build takes minutes.
 # "New" compares against the same check on the pristine base: a finding is
 # keyed by file, message and the text of the line it points at (not its
 # number, so moved code matches), repeats of one location (a header seen from
@@ -59,6 +68,13 @@ O_TEST=$CK/obj-test
 O_MOD=$CK/obj-modular
 O_NOP2P=$CK/obj-nop2p
 O_BASE=$CK/obj-base
+O_DISTRO=$CK/obj-distro
+DISTRO_CONFIG=/usr/src/linux-config-6.12/config.amd64_none_amd64.xz
+DISTRO_FRAG=$TOP/config/distro.config
+# What the series must have turned on in a distribution's kernel
+DISTRO_WANT=(CONFIG_VFIO_PCI_DMABUF=y CONFIG_PCI_P2PDMA_CORE=y CONFIG_VFIO_PCI_CORE=m
+	CONFIG_VFIO_PCI=m CONFIG_DMA_SHARED_BUFFER=y)
+DISTRO_DIRS=(drivers/pci/ drivers/dma-buf/ drivers/vfio/ drivers/iommu/iommufd/)
 ALLOW=$TOP/config/checkpatch-allowed.txt
 LINT_TARGETS=(drivers/vfio/ drivers/pci/p2pdma.o)
 LINT_OBJS=(drivers/vfio drivers/pci/p2pdma.o)
@@ -68,10 +84,10 @@ BASE_FORMAT=2          # bump when the baseline computation or the layout change
 PYDOC=python3          # a python3 with docutils (apt's python3-docutils)
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import docutils' 2>/dev/null && PYDOC=/usr/bin/python3
 
-GATES=(1 2 3 4 5 6 7 8 9)
+GATES=(1 2 3 4 5 6 7 8 9 10)
 declare -A NAME=([1]="checkpatch --strict" [2]="bisect: every prefix builds" [3]="sparse C=2 (new)"
 	[4]="W=1 (new)" [5]="coccicheck (new)" [6]="kernel-doc -Wall (new)" [7]="rst (docutils)"
-	[8]="uAPI layout" [9]="patches/ = export")
+	[8]="uAPI layout" [9]="patches/ = export" [10]="Debian's 6.12 config")
 declare -A FIND RES LOGF SECS
 want=" ${*:-${GATES[*]}} "
 for g in $want; do [[ " ${GATES[*]} " == *" $g "* ]] || die "unknown gate '$g' (gates: ${GATES[*]})"; done
@@ -490,7 +506,7 @@ if sel 9; then
 fi
 
 need_wt=
-for g in 2 3 4 5 6 7 8; do sel $g && need_wt=1; done
+for g in 2 3 4 5 6 7 8 10; do sel $g && need_wt=1; done
 
 if [ -n "$need_wt" ]; then
 	# Configure every object directory at the tip, where every option the
@@ -912,6 +928,79 @@ EOF
 		fi
 	fi
 	SECS[8]=$((SECONDS - t))
+fi
+
+# --- 10: Debian's config ----------------------------------------------------------
+# The value of OPTION in CONFIG (y, m, a string, or n when unset).
+config_val() { # CONFIG OPTION
+	local v
+	v=$(grep -m1 "^$2=" "$1" | cut -d= -f2-)
+	echo "${v:-n}"
+}
+if sel 10; then
+	step "gate 10: Debian's 6.12 amd64 config, olddefconfig, config/distro.config"
+	t=$SECONDS log=$CK/10-distro.log od=$O_DISTRO bad=()
+	: >"$log"
+	mkdir -p "$od"
+	if [ ! -r "$DISTRO_CONFIG" ]; then
+		result 10 "no $DISTRO_CONFIG (package linux-config-6.12)" fail "$log"
+	elif ! xz -dc "$DISTRO_CONFIG" >"$od/config.debian" ||
+	     ! cp "$od/config.debian" "$od/.config" ||
+	     ! kmake "$od" "$log" olddefconfig || ! cp "$od/.config" "$od/config.olddefconfig"; then
+		result 10 "Debian's config: olddefconfig failed" fail "$log"
+	else
+		{
+		echo "Debian's config ($DISTRO_CONFIG), then olddefconfig with the series:"
+		for w in "${DISTRO_WANT[@]}" CONFIG_PCI_P2PDMA CONFIG_DMABUF_MOVE_NOTIFY CONFIG_IOMMUFD CONFIG_VFIO_DEVICE_CDEV; do
+			o=${w%%=*}
+			printf '  %-26s Debian: %-4s olddefconfig: %s\n' "$o" \
+				"$(config_val "$od/config.debian" "$o")" "$(config_val "$od/.config" "$o")"
+		done
+		} | tee -a "$log" >&2
+		for w in "${DISTRO_WANT[@]}"; do
+			[ "$(config_val "$od/.config" "${w%%=*}")" = "${w#*=}" ] ||
+				bad+=("olddefconfig alone left ${w%%=*}=$(config_val "$od/.config" "${w%%=*}") (want ${w#*=})")
+		done
+		if ! (cd "$od" && "$WT/scripts/kconfig/merge_config.sh" -m -O "$od" "$od/.config" "$DISTRO_FRAG") >>"$log" 2>&1 ||
+		   ! kmake "$od" "$log" olddefconfig; then
+			bad+=("merging config/distro.config failed")
+		else
+			echo "config/distro.config had to set:" | tee -a "$log" >&2
+			while IFS= read -r line; do
+				o=${line%%=*}
+				printf '  %-26s %s -> %s\n' "$o" "$(config_val "$od/config.olddefconfig" "$o")" \
+					"$(config_val "$od/.config" "$o")" | tee -a "$log" >&2
+			done < <(sed 's/[[:space:]]*#.*//' "$DISTRO_FRAG" | grep '^CONFIG_')
+			while IFS= read -r m; do bad+=("config/distro.config: $m"); done < <(config_mismatch "$od" "$DISTRO_FRAG")
+		fi
+		if [ ${#bad[@]} -gt 0 ]; then
+			printf '%s\n' "${bad[@]}" | tee -a "$log" >&2
+			result 10 "${bad[0]}" fail "$log"
+		else
+			info "building ${DISTRO_DIRS[*]} with Debian's config (a few minutes cold)"
+			b=$SECONDS blog=$CK/10-distro-build.log
+			: >"$blog"
+			if ! kmake "$od" "$blog" modules_prepare || ! kmake "$od" "$blog" "${DISTRO_DIRS[@]}"; then
+				grep -E '(error|Error [0-9]+)' "$blog" | head -n 5 | tee -a "$log" >&2
+				result 10 "build failed: $(grep -m1 -oE '^[^ :]+\.[ch]:[0-9]+' "$blog" || echo "see the log")" fail "$blog"
+			else
+				touched=$(git -C "$WT" diff --name-only "$BASE" "$TIP" -- drivers include | tr '\n' '|')
+				warns=$(grep -E '^[^ :]+:[0-9]+:[0-9]+: warning:' "$blog" |
+					grep -E "(^|/)(${touched%|}):" || true)
+				if [ -n "$warns" ]; then
+					echo "$warns" | tee -a "$log" >&2
+					result 10 "$(echo "$warns" | wc -l) warning(s) in files the series touches" fail "$blog"
+				elif ! [ -s "$od/drivers/vfio/pci/vfio_pci_dmabuf.o" ] ||
+				     ! [ -s "$od/drivers/iommu/iommufd/pages.o" ]; then
+					result 10 "vfio_pci_dmabuf.o or iommufd's pages.o was not built" fail "$blog"
+				else
+					echo "built ${DISTRO_DIRS[*]} in $((SECONDS - b))s" >>"$log"
+					result 10 "export on with no option set; fragment adds iommufd; built in $((SECONDS - b))s" pass "$log"
+				fi
+			fi
+		fi
+	fi
+	SECS[10]=$((SECONDS - t))
 fi
 
 # --- summary -----------------------------------------------------------------------

@@ -17,26 +17,32 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
 
-# The base kernel source: the pinned version, or the newest 6.12 with a warning.
+# The base kernel source, and for the gates Debian's own config of it (gate
+# 10): the pinned version, or the newest 6.12 with a warning.
 want=$(base_version)
-have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
+pinned=(linux-source-6.12)
+[ "${1:-test}" = check ] && pinned+=(linux-config-6.12)
+stale=()
+for p in "${pinned[@]}"; do
+	[ "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || true)" = "$want" ] || stale+=("$p")
+done
 
 sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 
-if [ ${#missing[@]} -gt 0 ] || [ "$have" != "$want" ]; then
+if [ ${#missing[@]} -gt 0 ] || [ ${#stale[@]} -gt 0 ]; then
 	step "apt-get update"
 	$sudo apt-get update -q >/dev/null
 fi
-if [ "$have" != "$want" ]; then
-	if apt-cache madison linux-source-6.12 | awk '{print $3}' | grep -qxF "$want"; then
-		missing+=("linux-source-6.12=$want")
+for p in ${stale[@]+"${stale[@]}"}; do
+	if apt-cache madison "$p" | awk '{print $3}' | grep -qxF "$want"; then
+		missing+=("$p=$want")
 	else
-		warn "linux-source-6.12 $want is no longer served; using the newest 6.12 instead."
+		warn "$p $want is no longer served; using the newest 6.12 instead."
 		warn "Results are not for the pinned base. Update config/base-version."
-		missing+=(linux-source-6.12)
+		missing+=("$p")
 	fi
-fi
+done
 if [ ${#missing[@]} -gt 0 ]; then
 	step "apt-get install ${missing[*]}"
 	DEBIAN_FRONTEND=noninteractive run_logged "$BUILD/apt.log" \

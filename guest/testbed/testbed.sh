@@ -68,9 +68,15 @@ debug_options() {
 	missing=0
 	for opt in PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_LIST KASAN DEBUG_KMEMLEAK \
 		   DETECT_HUNG_TASK FAILSLAB FAIL_PAGE_ALLOC FAULT_INJECTION_DEBUG_FS \
-		   UBSAN VFIO_PCI PCI_P2PDMA DMA_SHARED_BUFFER INTEL_IOMMU IOMMUFD HOTPLUG_PCI_PCIE UNIX; do
+		   UBSAN VFIO_PCI VFIO_PCI_DMABUF PCI_P2PDMA_CORE DMA_SHARED_BUFFER INTEL_IOMMU \
+		   IOMMUFD HOTPLUG_PCI_PCIE UNIX; do
 		zcat /proc/config.gz | grep -q "^CONFIG_$opt=y" ||
 			{ ktap_print_msg "CONFIG_$opt is not set"; missing=1; }
+	done
+	# As distributions have them: the export must work without these.
+	for opt in PCI_P2PDMA DMABUF_MOVE_NOTIFY ZONE_DEVICE; do
+		zcat /proc/config.gz | grep -q "^CONFIG_$opt=y" &&
+			{ ktap_print_msg "CONFIG_$opt is set, distributions leave it off"; missing=1; }
 	done
 	[ -w /sys/kernel/debug/kmemleak ] || { ktap_print_msg "kmemleak not live"; missing=1; }
 	[ -e /proc/self/task/$$/fail-nth ] || { ktap_print_msg "fail-nth not live"; missing=1; }
