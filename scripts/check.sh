@@ -955,6 +955,14 @@ config_val() { # CONFIG OPTION
 	v=$(grep -m1 "^$2=" "$1" | cut -d= -f2-)
 	echo "${v:-n}"
 }
+# A line per option of DISTRO_WANT that CONFIG does not have as wanted.
+distro_unwanted() { # CONFIG WHAT
+	local w
+	for w in "${DISTRO_WANT[@]}"; do
+		[ "$(config_val "$1" "${w%%=*}")" = "${w#*=}" ] ||
+			echo "$2 ${w%%=*}=$(config_val "$1" "${w%%=*}") (want ${w#*=})"
+	done
+}
 if sel 10; then
 	step "gate 10: Debian's 6.12 amd64 config, olddefconfig, config/distro.config"
 	t=$SECONDS log=$CK/10-distro.log od=$O_DISTRO bad=()
@@ -975,10 +983,7 @@ if sel 10; then
 				"$(config_val "$od/config.debian" "$o")" "$(config_val "$od/.config" "$o")"
 		done
 		} | tee -a "$log" >&2
-		for w in "${DISTRO_WANT[@]}"; do
-			[ "$(config_val "$od/.config" "${w%%=*}")" = "${w#*=}" ] ||
-				bad+=("olddefconfig alone left ${w%%=*}=$(config_val "$od/.config" "${w%%=*}") (want ${w#*=})")
-		done
+		while IFS= read -r m; do bad+=("$m"); done < <(distro_unwanted "$od/.config" "olddefconfig alone left")
 		if ! (cd "$od" && "$WT/scripts/kconfig/merge_config.sh" -m -O "$od" "$od/.config" "$DISTRO_FRAG") >>"$log" 2>&1 ||
 		   ! kmake "$od" "$log" olddefconfig; then
 			bad+=("merging config/distro.config failed")
@@ -990,10 +995,7 @@ if sel 10; then
 					"$(config_val "$od/.config" "$o")" | tee -a "$log" >&2
 			done < <(sed 's/[[:space:]]*#.*//' "$DISTRO_FRAG" | grep '^CONFIG_')
 			while IFS= read -r m; do bad+=("config/distro.config: $m"); done < <(config_mismatch "$od" "$DISTRO_FRAG")
-			for w in "${DISTRO_WANT[@]}"; do
-				[ "$(config_val "$od/.config" "${w%%=*}")" = "${w#*=}" ] ||
-					bad+=("with config/distro.config, ${w%%=*}=$(config_val "$od/.config" "${w%%=*}") (want ${w#*=})")
-			done
+			while IFS= read -r m; do bad+=("$m"); done < <(distro_unwanted "$od/.config" "with config/distro.config,")
 		fi
 		if [ ${#bad[@]} -gt 0 ]; then
 			printf '%s\n' "${bad[@]}" | tee -a "$log" >&2
