@@ -1004,13 +1004,16 @@ if sel 10; then
 			# Every C file the series touches is compiled again (an object
 			# left from an earlier run would hide its warnings; ccache
 			# replays them), those outside DISTRO_DIRS as single objects.
+			mapfile -t touched < <(git -C "$WT" diff --name-only "$BASE" "$TIP" |
+				grep -vE '^(tools|Documentation|samples)/')
 			extra=()
-			while IFS= read -r f; do
+			for f in "${touched[@]}"; do
+				[[ $f == *.c ]] || continue
 				rm -f "$od/${f%.c}.o"
 				in_dirs=
 				for d in "${DISTRO_DIRS[@]}"; do [[ $f == "$d"* ]] && in_dirs=1; done
 				[ -n "$in_dirs" ] || extra+=("${f%.c}.o")
-			done < <(git -C "$WT" diff --name-only "$BASE" "$TIP" -- '*.c' | grep -vE '^(tools|Documentation|samples)/')
+			done
 			info "building ${DISTRO_DIRS[*]} and ${#extra[@]} other object(s) the series touches with Debian's config"
 			echo "also built: ${extra[*]}" >>"$log"
 			b=$SECONDS blog=$CK/10-distro-build.log
@@ -1020,9 +1023,8 @@ if sel 10; then
 				grep -E '(error|Error [0-9]+)' "$blog" | head -n 5 | tee -a "$log" >&2
 				result 10 "build failed: $(grep -m1 -oE '^[^ :]+\.[ch]:[0-9]+' "$blog" || echo "see the log")" fail "$blog"
 			else
-				touched=$(git -C "$WT" diff --name-only "$BASE" "$TIP" -- drivers include | tr '\n' '|')
 				warns=$(grep -E '^[^ :]+:[0-9]+:[0-9]+: warning:' "$blog" |
-					grep -E "(^|/)(${touched%|}):" || true)
+					grep -E "(^|/)($(IFS='|'; echo "${touched[*]}")):" || true)
 				if [ -n "$warns" ]; then
 					echo "$warns" | tee -a "$log" >&2
 					result 10 "$(echo "$warns" | wc -l) warning(s) in files the series touches" fail "$blog"
